@@ -1,0 +1,49 @@
+//! Command-line interface.
+
+use crate::decode_cmd::{self, DecodeArgs};
+use clap::{Parser, Subcommand};
+
+#[derive(Parser, Debug)]
+#[command(
+    name = "skyspy",
+    version,
+    about = "SkySpy Edge: ADS-B / Mode S receiver firmware"
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum Command {
+    /// Decode an IQ recording and print the messages found.
+    Decode(DecodeArgs),
+    /// Write a simulated 1090 MHz IQ recording (cu8) with its ground truth.
+    Simulate(decode_cmd::SimulateArgs),
+}
+
+/// Errors that end the program, each with its exit code (sysexits.h).
+#[derive(Debug, thiserror::Error)]
+pub enum CliError {
+    /// Bad arguments or unusable input (EX_DATAERR / EX_NOINPUT).
+    #[error("{0}")]
+    Input(String),
+    #[error(transparent)]
+    Io(#[from] std::io::Error),
+}
+
+impl CliError {
+    pub fn exit_code(&self) -> u8 {
+        match self {
+            CliError::Input(_) => 65,
+            CliError::Io(_) => 74,
+        }
+    }
+}
+
+pub fn run(cli: Cli) -> Result<(), CliError> {
+    match cli.command {
+        Command::Decode(args) => decode_cmd::decode(&args),
+        Command::Simulate(args) => decode_cmd::simulate(&args),
+    }
+}

@@ -1,0 +1,107 @@
+//! CPR pairing per aircraft: turns the even/odd position frames of a message stream into
+//! positions, the way a track table does (global from a pair within 10 s airborne / 50 s
+//! surface, then local from the last position), with a speed check so that one bad frame
+//! cannot move an aircraft across the map. Time is a parameter (seconds, any origin).
+
+use dsp::cpr::{decode_global, decode_local, CprFrame, CprKind, Position};
+use std::collections::HashMap;
+
+const AIRBORNE_PAIR_S: f64 = 10.0;
+const SURFACE_PAIR_S: f64 = 50.0;
+/// Local decoding trusts a reference this recent.
+const LOCAL_REF_S: f64 = 60.0;
+/// Faster than this between fixes is implausible (kt); surface 100 kt.
+const MAX_AIR_KT: f64 = 1500.0;
+const MAX_SURFACE_KT: f64 = 100.0;
+const MAX_AIRCRAFT: usize = 8192;
+
+#[derive(Default, Clone, Copy)]
+struct Entry {
+    even: Option<(CprFrame, f64)>,
+    odd: Option<(CprFrame, f64)>,
+    last: Option<(Position, f64)>,
+}
+
+/// Pairs CPR frames per address. Memory is bounded: past `MAX_AIRCRAFT` the stalest go.
+#[derive(Default)]
+pub struct CprPairer {
+    entries: HashMap<u32, Entry>,
+    receiver: Option<Position>,
+}
+
+impl CprPairer {
+    pub fn new(receiver: Option<Position>) -> Self {
+        Self {
+            entries: HashMap::new(),
+            receiver,
+        }
+    }
+
+    /// Adds one position frame of `addr` at time `t`; returns the position if it resolves.
+    pub fn add(&mut self, addr: u32, frame: CprFrame, kind: CprKind, t: f64) -> Option<Position> {
+        if self.entries.len() >= MAX_AIRCRAFT && !self.entries.contains_key(&addr) {
+            self.evict_stalest();
+        }
+        let receiver = self.receiver;
+        let e = self.entries.entry(addr).or_default();
+        if frame.odd {
+            e.odd = Some((frame, t));
+        } else {
+            e.even = Some((frame, t));
+        }
+        let window = if kind == CprKind::Surface {
+            SURFACE_PAIR_S
+        } else {
+            AIRBORNE_PAIR_S
+        };
+        let reference = e.last.map(|l| l.0).or(receiver);
+        let global = match (e.even, e.odd) {
+            (Some((ev, te)), Some((od, to))) if (te - to).abs() <= window => {
+                decode_global(ev, od, frame.odd, kind, reference)
+            }
+            _ => None,
+        };
+        let pos = global.or_else(|| {
+            let (last, tl) = e.last?;
+            (t - tl <= LOCAL_REF_S).then(|| decode_local(frame, kind, last))
+        })?;
+        if let Some((last, tl)) = e.last {
+            let max_kt = if kind == CprKind::Surface {
+                MAX_SURFACE_KT
+            } else {
+                MAX_AIR_KT
+            };
+            let nm = distance_nm(last, pos);
+            // Allow a fix's worth of slack (CPR resolution) on top of the speed limit.
+            if nm > 0.1 + max_kt * (t - tl).abs() / 3600.0 {
+                return None;
+            }
+        }
+        e.last = Some((pos, t));
+        Some(pos)
+    }
+
+    fn evict_stalest(&mut self) {
+        let stalest = self
+            .entries
+            .iter()
+            .map(|(&a, e)| {
+                (
+                    a,
+                    e.last
+                        .map_or(f64::MIN, |l| l.1)
+                        .max(e.even.map_or(f64::MIN, |x| x.1))
+                        .max(e.odd.map_or(f64::MIN, |x| x.1)),
+                )
+            })
+            .min_by(|a, b| a.1.total_cmp(&b.1));
+        if let Some((a, _)) = stalest {
+            self.entries.remove(&a);
+        }
+    }
+}
+
+/// Great-circle distance in nautical miles.
+pub fn distance_nm(a: Position, b: Position) -> f64 {
+    dsp::gen::distance_km(a, b) / 1.852
+}
