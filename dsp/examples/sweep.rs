@@ -42,6 +42,7 @@ fn main() {
     t.pulse_ratio_x16 = env("PULSE", t.pulse_ratio_x16);
     t.floor_ratio_x16 = env("FLOOR", t.floor_ratio_x16);
     t.quality_ratio_x16 = env("QUAL", t.quality_ratio_x16);
+    t.viterbi_ratio_x16 = env("VIT", t.viterbi_ratio_x16);
     let t0 = std::time::Instant::now();
     let mut out = Vec::new();
     for chunk in iq.chunks(1 << 18) {

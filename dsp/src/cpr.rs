@@ -244,10 +244,7 @@ mod tests {
                         lon: lon - 0.4,
                     },
                 );
-                assert!(
-                    close(l, lat, lon, 1e-4),
-                    "{p:?} → {l:?}"
-                );
+                assert!(close(l, lat, lon, 1e-4), "{p:?} → {l:?}");
             }
         }
     }
