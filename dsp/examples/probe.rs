@@ -21,6 +21,8 @@ fn main() {
     t.pulse_ratio_x16 = env("PULSE", t.pulse_ratio_x16);
     t.floor_ratio_x16 = env("FLOOR", t.floor_ratio_x16);
     t.quality_ratio_x16 = env("QUAL", t.quality_ratio_x16);
+    t.address_parity_ratio_x16 = env("APQ", t.address_parity_ratio_x16);
+    t.new_address_ratio_x16 = env("NEWQ", t.new_address_ratio_x16);
     let mut out = Vec::new();
     rx.push(&data, &mut out);
     rx.finish(&mut out);

@@ -43,6 +43,8 @@ fn main() {
     t.floor_ratio_x16 = env("FLOOR", t.floor_ratio_x16);
     t.quality_ratio_x16 = env("QUAL", t.quality_ratio_x16);
     t.viterbi_ratio_x16 = env("VIT", t.viterbi_ratio_x16);
+    t.address_parity_ratio_x16 = env("APQ", t.address_parity_ratio_x16);
+    t.new_address_ratio_x16 = env("NEWQ", t.new_address_ratio_x16);
     let t0 = std::time::Instant::now();
     let mut out = Vec::new();
     for chunk in iq.chunks(1 << 18) {
@@ -78,12 +80,24 @@ fn main() {
         for f in &out {
             if !sent_set.contains(f.data()) {
                 println!(
-                    "invented {} {:.1} {} {}",
+                    "invented {} {:.1} {} {} {:.1}",
                     f.hex(),
                     f.sample,
                     f.corrected_bits,
-                    f.address_recovered
+                    f.address_recovered,
+                    f.signal_dbfs
                 );
+                for s in sent
+                    .iter()
+                    .filter(|s| (s.start - f.sample).abs() < 400.0 || s.icao == f.address)
+                    .filter(|s| (s.start - f.sample).abs() < 50000.0)
+                {
+                    let h: String = s.reply.data().iter().map(|b| format!("{b:02x}")).collect();
+                    println!(
+                        "   near {h} {:.1} snr {:.1} ovl {}",
+                        s.start, s.snr_db, s.overlaps
+                    );
+                }
             }
         }
     }

@@ -93,6 +93,10 @@ pub struct Thresholds {
     /// For DF11 with an interrogator code in its parity: mean stronger-chip energy over mean
     /// weaker-chip energy, ×16.
     pub quality_ratio_x16: u32,
+    /// The same ratio for a 1-bit repair that would introduce a new aircraft.
+    pub new_address_ratio_x16: u32,
+    /// The same ratio for address/parity replies.
+    pub address_parity_ratio_x16: u32,
     /// Stronger-chip over weaker-chip energy, ×16, below which a candidate that decision
     /// feedback could not read is not worth the Viterbi detector.
     pub viterbi_ratio_x16: u32,
@@ -104,10 +108,12 @@ impl Thresholds {
     /// candidate gets the Viterbi detector; at 2.4 MS/s only those that look like replies.
     pub fn for_rate(rate: SampleRate) -> Self {
         Self {
-            preamble_ratio_x16: 36,
+            preamble_ratio_x16: 32,
             pulse_ratio_x16: 20,
-            floor_ratio_x16: 24,
-            quality_ratio_x16: 36,
+            floor_ratio_x16: 40,
+            quality_ratio_x16: 40,
+            address_parity_ratio_x16: 28,
+            new_address_ratio_x16: 32,
             viterbi_ratio_x16: match rate {
                 SampleRate::Msps2_4 => 40,
                 SampleRate::Msps2_0 => 0,
@@ -451,11 +457,48 @@ impl Demodulator {
         // A DF11 read with a non-zero interrogator code cannot be told from one with errors
         // in its last seven bits: believe it only from a clean, strong signal.
         // Errors come with low reliability, so every bit of the overlaid field must be sure.
+        // Address/parity replies have no check beyond the address: noise that happens to
+        // land on a known address must at least look like a reply.
+        if checked.address_recovered {
+            // DF24 (Comm-D) takes a quarter of all DF codes, so noise lands there most often.
+            let q = if bits == LONG_BITS && bytes[0] >> 6 == 3 {
+                self.thresholds.quality_ratio_x16
+            } else {
+                self.thresholds.address_parity_ratio_x16
+            };
+            let q = u64::from(q);
+            if strong * 16 < q * weak.max(1) {
+                return None;
+            }
+        }
+        if checked.new_address
+            && strong * 16 < u64::from(self.thresholds.new_address_ratio_x16) * weak.max(1)
+        {
+            return None;
+        }
         if checked.iid_overlay {
             let q = u64::from(self.thresholds.quality_ratio_x16);
             let mean = soft.iter().map(|&s| u64::from(s)).sum::<u64>() / bits as u64;
             let weakest = soft[bits - 7..bits].iter().copied().min().unwrap_or(0);
-            if strong * 16 < q * weak.max(1) || u64::from(weakest) * 2 < mean {
+            // A second reply starting on top of the tail flips "reliable" bits: the tail
+            // must not carry more energy than the rest of the reply.
+            let energy = |bits: &[[u32; 2]]| {
+                bits.iter()
+                    .map(|p| u64::from(p[0]) + u64::from(p[1]))
+                    .sum::<u64>()
+                    / bits.len() as u64
+            };
+            let (head, tail) = e.split_at(bits - 7);
+            let head_energy = energy(head);
+            let tail_peak = tail
+                .iter()
+                .map(|p| u64::from(p[0]) + u64::from(p[1]))
+                .max()
+                .unwrap_or(0);
+            if strong * 16 < q * weak.max(1)
+                || u64::from(weakest) * 2 < mean
+                || tail_peak * 4 > head_energy * 5
+            {
                 return None;
             }
         }
@@ -609,11 +652,21 @@ fn viterbi(e: &[[u32; 2]], m: &ChipModel, bytes: &mut [u8; 14], soft: &mut [u32;
     }
 }
 
-/// Mean magnitude of a block, from every eighth sample (cheap, and plenty for a floor).
+/// The block's noise floor: the 10th percentile of the mean magnitude of 32-sample
+/// stretches (every eighth stretch is looked at). A low percentile rather than the mean, so
+/// that busy blocks, or recordings with the quiet parts cut out, do not raise the floor.
 fn block_floor(mag: &[u16]) -> u32 {
-    let (sum, n) = mag
-        .iter()
-        .step_by(8)
-        .fold((0u64, 0u64), |(s, n), &m| (s + u64::from(m), n + 1));
-    (sum / n.max(1)) as u32
+    const STRETCH: usize = 32;
+    const MAX: usize = 1024;
+    let mut means = [0u32; MAX];
+    let mut n = 0;
+    for chunk in mag.chunks_exact(STRETCH).step_by(8).take(MAX) {
+        means[n] = chunk.iter().map(|&m| u32::from(m)).sum::<u32>() / STRETCH as u32;
+        n += 1;
+    }
+    if n == 0 {
+        return 0;
+    }
+    let k = n / 10;
+    *means[..n].select_nth_unstable(k).1
 }

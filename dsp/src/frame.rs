@@ -100,6 +100,8 @@ pub struct Checked {
     /// address, but indistinguishable from an error in the last seven bits, so a clean
     /// reading at another phase is preferred.
     pub iid_overlay: bool,
+    /// Repaired, and from an address not in the filter: the repair introduces the aircraft.
+    pub new_address: bool,
 }
 
 impl Checked {
@@ -182,6 +184,7 @@ impl FrameChecker {
             corrected_bits: 0,
             address_recovered: false,
             iid_overlay: false,
+            new_address: false,
         };
         match df {
             17..=19 => {
@@ -217,6 +220,7 @@ impl FrameChecker {
                                 corrected_bits: 1,
                                 address_recovered: false,
                                 iid_overlay: false,
+                                new_address: false,
                             });
                         }
                         flip(bytes, usize::from(p.bits[0]));
@@ -232,6 +236,7 @@ impl FrameChecker {
                         corrected_bits: 0,
                         address_recovered: true,
                         iid_overlay: false,
+                        new_address: false,
                     })
                 } else {
                     Err(Reject::UnknownAddress)
@@ -253,11 +258,23 @@ impl FrameChecker {
             corrected_bits: n,
             address_recovered: false,
             iid_overlay: false,
+            new_address: false,
         };
         if self.repair.fix_1bit {
             if let Some(p) = self.long_1bit.lookup(s) {
                 flip(bytes, usize::from(p.bits[0]));
-                return Ok(fixed(bytes, 1));
+                // As the peers do, a 1-bit repair may introduce a new aircraft, but only a
+                // DF17 with a defined capability (1–3 are reserved): one noise burst in
+                // 100,000 passes a 1-bit syndrome lookup, and these checks halve that again.
+                let known = filter.contains(aa_field(bytes), now);
+                let ca = bytes[0] & 7;
+                if known || (df_of(bytes[0]) == 17 && !(1..=3).contains(&ca)) {
+                    return Ok(Checked {
+                        new_address: !known,
+                        ..fixed(bytes, 1)
+                    });
+                }
+                flip(bytes, usize::from(p.bits[0]));
             }
         }
         if self.repair.soft && soft.len() >= LONG_BITS {
