@@ -107,19 +107,30 @@ impl Thresholds {
     /// edge-aligned pulses make every chip pair look alike to a plain slicer, so every
     /// candidate gets the Viterbi detector; at 2.4 MS/s only those that look like replies.
     pub fn for_rate(rate: SampleRate) -> Self {
-        Self {
-            preamble_ratio_x16: 32,
-            pulse_ratio_x16: 20,
-            floor_ratio_x16: 40,
-            quality_ratio_x16: 40,
-            address_parity_ratio_x16: 28,
-            new_address_ratio_x16: 32,
-            viterbi_ratio_x16: match rate {
-                SampleRate::Msps2_4 => 40,
-                SampleRate::Msps2_0 => 0,
+        match rate {
+            SampleRate::Msps2_4 => Self {
+                preamble_ratio_x16: 32,
+                pulse_ratio_x16: 20,
+                floor_ratio_x16: 40,
+                quality_ratio_x16: 40,
+                address_parity_ratio_x16: 28,
+                new_address_ratio_x16: 32,
+                viterbi_ratio_x16: 40,
+            },
+            // Chips that straddle two samples read closer together at 2.0 MS/s, so the
+            // chip-energy ratios of real replies are lower there.
+            SampleRate::Msps2_0 => Self {
+                preamble_ratio_x16: 32,
+                pulse_ratio_x16: 20,
+                floor_ratio_x16: 40,
+                quality_ratio_x16: 32,
+                address_parity_ratio_x16: 24,
+                new_address_ratio_x16: 24,
+                viterbi_ratio_x16: 0,
             },
         }
     }
+}
 }
 
 /// Everything the demodulator needs that does not change between blocks.
@@ -201,14 +212,15 @@ impl Demodulator {
         self.window
     }
 
-    /// Demodulates `mag` (whose first sample is `first_sample` in the stream), appending
-    /// frames to `out` and recording announced addresses in `filter`. Returns the number of
-    /// samples consumed; the caller passes `mag[consumed..]` again at the head of the next
-    /// block.
+    /// Demodulates `mag` (whose first sample is `first_sample` in the stream) against the
+    /// noise floor `floor` (see [`noise_floor`]), appending frames to `out` and recording
+    /// announced addresses in `filter`. Returns the number of samples consumed; the caller
+    /// passes `mag[consumed..]` again at the head of the next block.
     pub fn demodulate(
         &self,
         mag: &[u16],
         first_sample: u64,
+        floor: u32,
         filter: &mut AddressFilter,
         out: &mut Vec<Frame>,
     ) -> usize {
@@ -217,8 +229,8 @@ impl Demodulator {
         }
         let limit = mag.len() - self.window;
         match self.rate {
-            SampleRate::Msps2_4 => self.scan::<Taps2400>(mag, limit, first_sample, filter, out),
-            SampleRate::Msps2_0 => self.scan::<Taps2000>(mag, limit, first_sample, filter, out),
+            SampleRate::Msps2_4 => self.scan::<Taps2400>(mag, limit, first_sample, floor, filter, out),
+            SampleRate::Msps2_0 => self.scan::<Taps2000>(mag, limit, first_sample, floor, filter, out),
         }
     }
 
@@ -227,10 +239,10 @@ impl Demodulator {
         mag: &[u16],
         limit: usize,
         first_sample: u64,
+        floor: u32,
         filter: &mut AddressFilter,
         out: &mut Vec<Frame>,
     ) -> usize {
-        let floor = block_floor(mag);
         let mut n = 1;
         while n < limit {
             if !self.quick_test::<T>(&mag[n..n + QUICK_SPAN], floor) {
@@ -652,10 +664,10 @@ fn viterbi(e: &[[u32; 2]], m: &ChipModel, bytes: &mut [u8; 14], soft: &mut [u32;
     }
 }
 
-/// The block's noise floor: the 10th percentile of the mean magnitude of 32-sample
-/// stretches (every eighth stretch is looked at). A low percentile rather than the mean, so
-/// that busy blocks, or recordings with the quiet parts cut out, do not raise the floor.
-fn block_floor(mag: &[u16]) -> u32 {
+/// The noise floor of a stretch of magnitudes: the 10th percentile of the mean magnitude of
+/// 32-sample pieces (every eighth piece is looked at). A low percentile rather than the mean,
+/// so that busy stretches, or recordings with the quiet parts cut out, do not raise it.
+pub fn noise_floor(mag: &[u16]) -> u32 {
     const STRETCH: usize = 32;
     const MAX: usize = 1024;
     let mut means = [0u32; MAX];

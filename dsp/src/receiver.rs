@@ -3,7 +3,11 @@
 //! held in plain view rather than hidden inside a stage.
 
 use crate::convert::{magnitude, MagnitudeLut};
-use crate::demod::Demodulator;
+use crate::demod::{noise_floor, Demodulator};
+
+/// The demodulator runs in steps of this many samples, aligned to the stream, each with the
+/// noise floor of its own samples: the result does not depend on how the input is chunked.
+const STEP: usize = 1 << 16;
 use crate::filter::AddressFilter;
 use crate::frame::{Frame, FrameChecker, RepairConfig};
 use crate::iq::{IqBlock, IqFormat, SampleRate};
@@ -69,14 +73,15 @@ impl Receiver {
         let rest = &bytes[whole..];
         self.partial[..rest.len()].copy_from_slice(rest);
         self.partial_len += rest.len();
-        self.run(out);
+        self.run_steps(out, false);
     }
 
     /// Flushes the tail at the end of a stream (as if followed by silence).
     pub fn finish(&mut self, out: &mut Vec<Frame>) {
         let pad = self.demod.window() + 2;
         self.mag.resize(self.mag.len() + pad, 0);
-        self.run(out);
+        self.run_steps(out, true);
+        self.mag_start += self.mag.len() as u64;
         self.mag.clear();
     }
 
@@ -93,11 +98,34 @@ impl Receiver {
         self.samples_in += n as u64;
     }
 
-    fn run(&mut self, out: &mut Vec<Frame>) {
-        let consumed = self
-            .demod
-            .demodulate(&self.mag, self.mag_start, &mut self.filter, out);
-        self.mag.drain(..consumed);
-        self.mag_start += consumed as u64;
+    /// Demodulates every whole step that is available (everything when `flush`).
+    ///
+    /// Candidates of step k are the samples [k·STEP, (k+1)·STEP); a step runs once the
+    /// samples its last candidate needs have arrived, so every candidate sees the same
+    /// floor and the same samples however the input was chunked.
+    fn run_steps(&mut self, out: &mut Vec<Frame>, flush: bool) {
+        let window = self.demod.window();
+        let step = STEP as u64;
+        let mut start = 0usize;
+        loop {
+            // mag[start] is the base sample; the first candidate is the one after it.
+            let pos = self.mag_start + start as u64;
+            let step_end = ((pos + 1) / step + 1) * step;
+            let limit = (step_end - pos) as usize;
+            let stop = start + limit + window;
+            if stop > self.mag.len() && !flush {
+                break;
+            }
+            let stop = stop.min(self.mag.len());
+            let chunk = &self.mag[start..stop];
+            let floor = noise_floor(&chunk[1..chunk.len().min(limit).max(1)]);
+            let consumed = self.demod.demodulate(chunk, pos, floor, &mut self.filter, out);
+            if consumed == 0 {
+                break;
+            }
+            start += consumed;
+        }
+        self.mag.drain(..start);
+        self.mag_start += start as u64;
     }
 }

@@ -1,0 +1,50 @@
+//! Helpers shared by the integration tests: the shared test data and a one-shot receiver.
+#![allow(dead_code)]
+
+use dsp::{Frame, IqFormat, Receiver, RepairConfig, SampleRate};
+use std::collections::BTreeSet;
+use std::path::PathBuf;
+
+/// `../shared/testdata/modes` beside the checkout (tests never copy it into the product).
+pub fn modes_dir() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../shared/testdata/modes")
+}
+
+pub fn read(name: &str) -> Vec<u8> {
+    let p = modes_dir().join(name);
+    std::fs::read(&p).unwrap_or_else(|e| panic!("test data {} missing: {e}", p.display()))
+}
+
+/// Decodes a whole buffer in blocks of `block` bytes, as a file reader would.
+pub fn decode_all(bytes: &[u8], format: IqFormat, rate: SampleRate, block: usize) -> Vec<Frame> {
+    let mut rx = Receiver::new(format, rate, RepairConfig::default());
+    let mut out = Vec::new();
+    for chunk in bytes.chunks(block) {
+        rx.push(chunk, &mut out);
+    }
+    rx.finish(&mut out);
+    out
+}
+
+pub fn hexes(frames: &[Frame]) -> BTreeSet<String> {
+    frames.iter().map(Frame::hex).collect()
+}
+
+pub fn from_hex(h: &str) -> Vec<u8> {
+    (0..h.len())
+        .step_by(2)
+        .map(|i| u8::from_str_radix(&h[i..i + 2], 16).expect("hex"))
+        .collect()
+}
+
+/// Lines of a peer's expected output, lowercased; empty if the file does not exist.
+pub fn expected(name: &str) -> BTreeSet<String> {
+    std::fs::read_to_string(modes_dir().join("expected").join(name))
+        .map(|s| {
+            s.lines()
+                .map(|l| l.trim().to_lowercase())
+                .filter(|l| !l.is_empty())
+                .collect()
+        })
+        .unwrap_or_default()
+}
