@@ -131,7 +131,6 @@ impl Thresholds {
         }
     }
 }
-}
 
 /// Everything the demodulator needs that does not change between blocks.
 pub struct Demodulator {
@@ -229,8 +228,12 @@ impl Demodulator {
         }
         let limit = mag.len() - self.window;
         match self.rate {
-            SampleRate::Msps2_4 => self.scan::<Taps2400>(mag, limit, first_sample, floor, filter, out),
-            SampleRate::Msps2_0 => self.scan::<Taps2000>(mag, limit, first_sample, floor, filter, out),
+            SampleRate::Msps2_4 => {
+                self.scan::<Taps2400>(mag, limit, first_sample, floor, filter, out)
+            }
+            SampleRate::Msps2_0 => {
+                self.scan::<Taps2000>(mag, limit, first_sample, floor, filter, out)
+            }
         }
     }
 

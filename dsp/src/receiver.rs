@@ -119,7 +119,9 @@ impl Receiver {
             let stop = stop.min(self.mag.len());
             let chunk = &self.mag[start..stop];
             let floor = noise_floor(&chunk[1..chunk.len().min(limit).max(1)]);
-            let consumed = self.demod.demodulate(chunk, pos, floor, &mut self.filter, out);
+            let consumed = self
+                .demod
+                .demodulate(chunk, pos, floor, &mut self.filter, out);
             if consumed == 0 {
                 break;
             }
