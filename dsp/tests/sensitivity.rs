@@ -22,11 +22,23 @@ struct Run {
 }
 
 fn run(rate: SampleRate, seconds: f64, seed: u64) -> Run {
-    let mut cfg = TrafficConfig::new(rate, Position { lat: 52.3, lon: 4.76 }, 200, seed);
+    let mut cfg = TrafficConfig::new(
+        rate,
+        Position {
+            lat: 52.3,
+            lon: 4.76,
+        },
+        200,
+        seed,
+    );
     cfg.snr_db = (4.0, 24.0);
     let (iq, sent) = generate(cfg, seconds);
     let frames = decode_all(&iq, IqFormat::Cu8, rate, 1 << 18);
-    Run { sent, frames, warmup: 2.0 * rate.hz() as f64 }
+    Run {
+        sent,
+        frames,
+        warmup: 2.0 * rate.hz() as f64,
+    }
 }
 
 /// Recovered fraction per 1 dB SNR bin (index = floor of SNR), for non-overlapping replies.
@@ -37,7 +49,9 @@ fn curve(r: &Run) -> Vec<(u32, u32)> {
     }
     let mut bins = vec![(0u32, 0u32); 40];
     for s in r.sent.iter().filter(|s| !s.overlaps && s.start > r.warmup) {
-        let ok = at.get(s.reply.data()).is_some_and(|v| v.iter().any(|&x| (x - s.start).abs() < 3.0));
+        let ok = at
+            .get(s.reply.data())
+            .is_some_and(|v| v.iter().any(|&x| (x - s.start).abs() < 3.0));
         let b = &mut bins[(s.snr_db.floor() as usize).min(39)];
         b.0 += 1;
         b.1 += u32::from(ok);
@@ -62,7 +76,11 @@ fn half_point(bins: &[(u32, u32)]) -> f64 {
 
 fn invented(r: &Run) -> Vec<String> {
     let sent: HashSet<&[u8]> = r.sent.iter().map(|s| s.reply.data()).collect();
-    r.frames.iter().filter(|f| !sent.contains(f.data())).map(Frame::hex).collect()
+    r.frames
+        .iter()
+        .filter(|f| !sent.contains(f.data()))
+        .map(Frame::hex)
+        .collect()
 }
 
 fn report(name: &str, r: &Run, bins: &[(u32, u32)]) {
@@ -90,11 +108,25 @@ fn recovery_by_snr_at_2_4_msps() {
     let half = half_point(&bins);
     assert!(half <= 11.0, "50 % recovery at {half:.2} dB (target ≤ 11)");
     for (snr, b) in bins.iter().enumerate().filter(|(s, b)| *s >= 15 && b.0 > 0) {
-        assert!(fraction(*b) >= 0.97, "{snr} dB: {:.1} %", 100.0 * fraction(*b));
+        assert!(
+            fraction(*b) >= 0.97,
+            "{snr} dB: {:.1} %",
+            100.0 * fraction(*b)
+        );
     }
-    let above: (u32, u32) = bins[15..].iter().fold((0, 0), |a, b| (a.0 + b.0, a.1 + b.1));
-    assert!(fraction(above) >= 0.985, "above 15 dB: {:.2} %", 100.0 * fraction(above));
-    assert_eq!(invented(&r), Vec::<String>::new(), "decoded replies that were never sent");
+    let above: (u32, u32) = bins[15..]
+        .iter()
+        .fold((0, 0), |a, b| (a.0 + b.0, a.1 + b.1));
+    assert!(
+        fraction(above) >= 0.985,
+        "above 15 dB: {:.2} %",
+        100.0 * fraction(above)
+    );
+    assert_eq!(
+        invented(&r),
+        Vec::<String>::new(),
+        "decoded replies that were never sent"
+    );
 }
 
 #[test]
@@ -104,8 +136,14 @@ fn recovery_by_snr_at_2_0_msps() {
     report("2.0 MS/s", &r, &bins);
     let half = half_point(&bins);
     assert!(half <= 14.0, "50 % recovery at {half:.2} dB");
-    let above: (u32, u32) = bins[18..].iter().fold((0, 0), |a, b| (a.0 + b.0, a.1 + b.1));
-    assert!(fraction(above) >= 0.93, "above 18 dB: {:.2} %", 100.0 * fraction(above));
+    let above: (u32, u32) = bins[18..]
+        .iter()
+        .fold((0, 0), |a, b| (a.0 + b.0, a.1 + b.1));
+    assert!(
+        fraction(above) >= 0.93,
+        "above 18 dB: {:.2} %",
+        100.0 * fraction(above)
+    );
     let bad = invented(&r);
     assert!(bad.len() * 2000 <= r.frames.len(), "invented {bad:?}");
 }
@@ -113,23 +151,39 @@ fn recovery_by_snr_at_2_0_msps() {
 #[test]
 fn decoded_positions_are_within_ten_metres_of_the_truth() {
     let r = run(SampleRate::Msps2_4, 8.0, 11);
-    let truth: HashMap<&[u8], Position> =
-        r.sent.iter().filter_map(|s| Some((s.reply.data(), s.position?))).collect();
+    let truth: HashMap<&[u8], Position> = r
+        .sent
+        .iter()
+        .filter_map(|s| Some((s.reply.data(), s.position?)))
+        .collect();
     let mut last: HashMap<(u32, bool), CprFrame> = HashMap::new();
     let (mut checked, mut worst) = (0, 0.0f64);
     for f in &r.frames {
         let m = decode(f);
-        let (Some(fmt), Some(lat), Some(lon), Some(tc)) = (m.cpr_format, m.cpr_lat, m.cpr_lon, m.typecode) else {
+        let (Some(fmt), Some(lat), Some(lon), Some(tc)) =
+            (m.cpr_format, m.cpr_lat, m.cpr_lon, m.typecode)
+        else {
             continue;
         };
         let odd = fmt == 1;
-        let kind = if (5..=8).contains(&tc) { CprKind::Surface } else { CprKind::Airborne };
+        let kind = if (5..=8).contains(&tc) {
+            CprKind::Surface
+        } else {
+            CprKind::Airborne
+        };
         last.insert((f.address, odd), CprFrame { lat, lon, odd });
-        let (Some(&even), Some(&oddf)) = (last.get(&(f.address, false)), last.get(&(f.address, true))) else {
+        let (Some(&even), Some(&oddf)) =
+            (last.get(&(f.address, false)), last.get(&(f.address, true)))
+        else {
             continue;
         };
-        let reference = Some(Position { lat: 52.3, lon: 4.76 });
-        let Some(p) = decode_global(even, oddf, odd, kind, reference) else { continue };
+        let reference = Some(Position {
+            lat: 52.3,
+            lon: 4.76,
+        });
+        let Some(p) = decode_global(even, oddf, odd, kind, reference) else {
+            continue;
+        };
         let t = truth[f.data()];
         let d = distance_km(p, t) * 1000.0;
         worst = worst.max(d);

@@ -20,6 +20,8 @@ pub enum Command {
     Decode(DecodeArgs),
     /// Write a simulated 1090 MHz IQ recording (cu8) with its ground truth.
     Simulate(decode_cmd::SimulateArgs),
+    /// Run the receive chain on simulated traffic (no radio needed) and show what it heard.
+    Demo(crate::demo::DemoArgs),
 }
 
 /// Errors that end the program, each with its exit code (sysexits.h).
@@ -45,5 +47,6 @@ pub fn run(cli: Cli) -> Result<(), CliError> {
     match cli.command {
         Command::Decode(args) => decode_cmd::decode(&args),
         Command::Simulate(args) => decode_cmd::simulate(&args),
+        Command::Demo(args) => crate::demo::demo(&args),
     }
 }

@@ -3,4 +3,5 @@
 
 pub mod cli;
 pub mod decode_cmd;
+pub mod demo;
 pub mod positions;

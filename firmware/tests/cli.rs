@@ -1,0 +1,214 @@
+//! The `skyspy` binary as a user runs it: real files, bad files, bad arguments.
+
+use std::path::PathBuf;
+use std::process::{Command, Output};
+
+fn skyspy(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_skyspy"))
+        .args(args)
+        .output()
+        .expect("run skyspy")
+}
+
+fn testdata(name: &str) -> String {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("../../shared/testdata/modes")
+        .join(name)
+        .to_string_lossy()
+        .into_owned()
+}
+
+fn temp(name: &str, bytes: &[u8]) -> String {
+    let dir = std::env::temp_dir().join(format!("skyspy-cli-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    let p = dir.join(name);
+    std::fs::write(&p, bytes).expect("write temp file");
+    p.to_string_lossy().into_owned()
+}
+
+fn stdout_lines(o: &Output) -> Vec<String> {
+    String::from_utf8_lossy(&o.stdout)
+        .lines()
+        .map(str::to_owned)
+        .collect()
+}
+
+#[test]
+fn raw_output_is_dump1090_compatible() {
+    let o = skyspy(&[
+        "decode",
+        &testdata("test_1641427457780.cu8"),
+        "--format",
+        "cu8",
+        "--rate",
+        "2.4M",
+    ]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let lines = stdout_lines(&o);
+    assert!(lines.len() >= 4);
+    for l in &lines {
+        assert!(l.starts_with('*') && l.ends_with(';'), "{l}");
+        let hex = &l[1..l.len() - 1];
+        assert!(hex.len() == 14 || hex.len() == 28, "{l}");
+        assert!(hex.chars().all(|c| c.is_ascii_hexdigit()), "{l}");
+    }
+    assert!(lines.contains(&"*8DAD929358B9C6273F002169C02E;".to_string()));
+    let summary = String::from_utf8_lossy(&o.stderr);
+    for want in ["messages:", "DF17:", "distinct addresses:", "per IQ second"] {
+        assert!(summary.contains(want), "summary lacks {want:?}: {summary}");
+    }
+}
+
+#[test]
+fn json_output_has_decoded_fields_and_positions() {
+    let o = skyspy(&["decode", &testdata("modes1_2400k.cu8"), "--json", "-q"]);
+    assert!(o.status.success());
+    let msgs: Vec<serde_json::Value> = stdout_lines(&o)
+        .iter()
+        .map(|l| serde_json::from_str(l).expect("one JSON object per line"))
+        .collect();
+    assert!(msgs.len() > 150);
+    assert!(msgs.iter().all(|m| m["icao"] == "4d2023"));
+    assert!(msgs.iter().any(|m| m["callsign"].is_string()));
+    assert!(
+        msgs.iter().any(|m| m["lat"].is_f64() && m["lon"].is_f64()),
+        "CPR pairs resolve to positions"
+    );
+    assert!(msgs
+        .iter()
+        .all(|m| m["timestamp"].is_u64() && m["signal_dbfs"].is_f64()));
+}
+
+#[test]
+fn two_megasample_rate_is_accepted() {
+    let o = skyspy(&["decode", &testdata("modes1.bin"), "--rate", "2.0M", "-q"]);
+    assert!(o.status.success());
+    assert!(stdout_lines(&o).len() > 150);
+}
+
+#[test]
+fn corrupt_input_gives_no_panic_and_no_aircraft() {
+    let mut random = vec![0u8; 2_400_000];
+    let mut x = 0x2545_F491_4F6C_DD1Du64;
+    for b in random.iter_mut() {
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        *b = x as u8;
+    }
+    let cases: Vec<(&str, Vec<u8>)> = vec![
+        ("zeros.cu8", vec![0u8; 1_000_000]),
+        ("saturated.cu8", vec![255u8; 1_000_000]),
+        ("empty.cu8", Vec::new()),
+        ("one-byte.cu8", vec![7u8]),
+        ("random.cu8", random),
+    ];
+    for (name, bytes) in cases {
+        for format in ["cu8", "cs16", "cf32"] {
+            let path = temp(name, &bytes);
+            let o = skyspy(&["decode", &path, "--format", format]);
+            assert!(
+                o.status.success(),
+                "{name} as {format}: {}",
+                String::from_utf8_lossy(&o.stderr)
+            );
+            assert!(
+                stdout_lines(&o).is_empty(),
+                "{name} as {format} invented {:?}",
+                stdout_lines(&o)
+            );
+        }
+    }
+}
+
+#[test]
+fn truncated_capture_decodes_what_is_there_and_says_so() {
+    let bytes = std::fs::read(testdata("test_1641428106243.cu8")).expect("capture");
+    let path = temp("truncated.cu8", &bytes[..bytes.len() / 2 + 1]);
+    let o = skyspy(&["decode", &path]);
+    assert!(o.status.success());
+    assert!(
+        String::from_utf8_lossy(&o.stderr).contains("1 trailing bytes did not make a whole sample")
+    );
+}
+
+#[test]
+fn missing_file_is_a_clear_error() {
+    let o = skyspy(&["decode", "/nonexistent/capture.cu8"]);
+    assert_eq!(o.status.code(), Some(65));
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(
+        err.contains("cannot open /nonexistent/capture.cu8"),
+        "{err}"
+    );
+}
+
+#[test]
+fn bad_arguments_are_refused_with_the_reason() {
+    let o = skyspy(&["decode", &testdata("modes1.bin"), "--rate", "3.2M"]);
+    assert!(!o.status.success());
+    assert!(String::from_utf8_lossy(&o.stderr).contains("unsupported sample rate"));
+    let o = skyspy(&["decode", &testdata("modes1.bin"), "--format", "u4"]);
+    assert!(String::from_utf8_lossy(&o.stderr).contains("unknown IQ format"));
+    let o = skyspy(&[
+        "decode",
+        &testdata("modes1.bin"),
+        "--lat",
+        "95",
+        "--lon",
+        "0",
+    ]);
+    assert_eq!(o.status.code(), Some(65));
+}
+
+#[test]
+fn demo_runs_the_chain_on_simulated_traffic() {
+    let o = skyspy(&["demo", "--seconds", "4", "--aircraft", "20"]);
+    assert!(o.status.success());
+    let out = String::from_utf8_lossy(&o.stdout);
+    assert!(out.contains("20 aircraft seen"), "{out}");
+    assert!(out.contains("0 decoded replies were never sent"), "{out}");
+}
+
+#[test]
+fn simulate_then_decode_round_trips() {
+    let dir = std::env::temp_dir().join(format!("skyspy-sim-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("dir");
+    let iq = dir.join("sim.cu8").to_string_lossy().into_owned();
+    let truth = dir.join("sim.jsonl").to_string_lossy().into_owned();
+    let o = skyspy(&[
+        "simulate",
+        &iq,
+        "--seconds",
+        "3",
+        "--aircraft",
+        "30",
+        "--snr",
+        "20:30",
+        "--truth",
+        &truth,
+    ]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let sent: Vec<serde_json::Value> = std::fs::read_to_string(&truth)
+        .expect("truth")
+        .lines()
+        .map(|l| serde_json::from_str(l).expect("json"))
+        .collect();
+    let o = skyspy(&["decode", &iq, "-q"]);
+    let got: std::collections::HashSet<String> = stdout_lines(&o)
+        .iter()
+        .map(|l| l.trim_matches(|c| c == '*' || c == ';').to_lowercase())
+        .collect();
+    let clean: Vec<_> = sent.iter().filter(|t| t["overlaps"] == false).collect();
+    let found = clean
+        .iter()
+        .filter(|t| got.contains(t["hex"].as_str().unwrap_or("")))
+        .count();
+    assert!(
+        found * 100 >= clean.len() * 90,
+        "{found} of {}",
+        clean.len()
+    );
+    let o = skyspy(&["simulate", &iq, "--snr", "30:10"]);
+    assert_eq!(o.status.code(), Some(65));
+}
