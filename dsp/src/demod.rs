@@ -602,8 +602,9 @@ fn plain(e: &[[u32; 2]], _m: &ChipModel, bytes: &mut [u8; 14], soft: &mut [u32; 
 /// samples (worst at 2.0 MS/s, where an edge-aligned pulse splits evenly between two
 /// samples). The second chip of bit i and the first chip of bit i+1 depend only on
 /// (b_i, b_i+1), so they form the branch metric (squared error against the model) of the
-/// transition between the two. The soft output of a bit is the margin by which its survivor
-/// beat the other path into the same state: small margins mark the bits worth repairing.
+/// transition between the two. The soft output is the bit's own chip difference with the
+/// decided neighbours' spill removed (path-metric margins were tried and ranked repair
+/// candidates worse).
 fn viterbi(e: &[[u32; 2]], m: &ChipModel, bytes: &mut [u8; 14], soft: &mut [u32; LONG_BITS]) {
     let n = e.len();
     let x = |b: bool| f64::from(u8::from(b));
@@ -624,22 +625,19 @@ fn viterbi(e: &[[u32; 2]], m: &ChipModel, bytes: &mut [u8; 14], soft: &mut [u32;
         sq(obs(0, 0) - first_chip(true, true)),
     ];
     let mut paths = [0u128, 1u128];
-    // margin[i] = how much better the survivor's choice of bit i was, per state of bit i+1.
-    let mut margin = [[0f64; 2]; LONG_BITS];
-    for i in 0..n.saturating_sub(1) {
+    for pair in e.windows(2) {
         let mut next_metric = [0f64; 2];
         let mut next_paths = [0u128; 2];
         for to in [false, true] {
             let cost = |from: bool| {
                 metric[usize::from(from)]
-                    + sq(obs(i, 1) - second_chip(from, to))
-                    + sq(obs(i + 1, 0) - first_chip(from, to))
+                    + sq(f64::from(pair[0][1]) - second_chip(from, to))
+                    + sq(f64::from(pair[1][0]) - first_chip(from, to))
             };
             let (c0, c1) = (cost(false), cost(true));
             let from = c1 < c0;
             next_metric[usize::from(to)] = c0.min(c1);
             next_paths[usize::from(to)] = (paths[usize::from(from)] << 1) | u128::from(to);
-            margin[i][usize::from(to)] = (c0 - c1).abs();
         }
         metric = next_metric;
         paths = next_paths;
@@ -649,17 +647,13 @@ fn viterbi(e: &[[u32; 2]], m: &ChipModel, bytes: &mut [u8; 14], soft: &mut [u32;
         metric[0] + sq(obs(n - 1, 1) - second_chip(false, false)),
         metric[1] + sq(obs(n - 1, 1) - second_chip(true, false)),
     ];
-    let last = end[1] < end[0];
-    let path = paths[usize::from(last)];
-    // Margins are squared energies: normalise by the pulse energy squared.
-    let scale = 65536.0 / (m.pulse * m.pulse).max(1.0);
+    let path = paths[usize::from(end[1] < end[0])];
+    let bit = |k: usize| (path >> (n - 1 - k)) & 1 == 1;
     for i in 0..n {
-        if (path >> (n - 1 - i)) & 1 == 1 {
+        if bit(i) {
             bytes[i / 8] |= 0x80 >> (i % 8);
         }
-        let _ = (&margin, scale);
         // Reliability: the bit's own chip difference with the neighbours' spill removed.
-        let bit = |k: usize| (path >> (n - 1 - k)) & 1 == 1;
         let x_prev = i > 0 && !bit(i - 1);
         let x_next = i + 1 < n && bit(i + 1);
         let d = obs(i, 0) - obs(i, 1) - m.spill * (x(x_prev) - x(x_next));

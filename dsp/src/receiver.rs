@@ -131,3 +131,27 @@ impl Receiver {
         self.mag_start += start as u64;
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(64))]
+        #[test]
+        fn any_bytes_in_any_format_never_panic(data in proptest::collection::vec(any::<u8>(), 0..20_000), split in 0usize..20_000) {
+            for format in [IqFormat::Cu8, IqFormat::Cs16, IqFormat::Cf32] {
+                for rate in [SampleRate::Msps2_4, SampleRate::Msps2_0] {
+                    let mut rx = Receiver::new(format, rate, RepairConfig::default());
+                    let mut out = Vec::new();
+                    let split = split.min(data.len());
+                    rx.push(&data[..split], &mut out);
+                    rx.push(&data[split..], &mut out);
+                    rx.finish(&mut out);
+                    prop_assert_eq!(rx.samples(), (data.len() / format.bytes_per_sample()) as u64);
+                }
+            }
+        }
+    }
+}

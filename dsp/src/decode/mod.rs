@@ -368,6 +368,14 @@ mod tests {
         assert_eq!(j, r#"{"df":0,"icao":"0000ab","squawk":"7700"}"#);
     }
 
+    proptest::proptest! {
+        #[test]
+        fn any_bytes_decode_without_panic(data in proptest::collection::vec(proptest::prelude::any::<u8>(), 0..20), addr in 0u32..0x100_0000) {
+            let m = decode_bytes(&data, addr);
+            let _ = serde_json::to_string(&m).unwrap();
+        }
+    }
+
     #[test]
     fn truncated_input_never_panics() {
         for len in 0..14 {
