@@ -186,8 +186,7 @@ pub fn decode_mb(b: &Bits, m: &mut Message) {
     }
     if is_bds20(b) {
         m.bds = Some("2,0");
-        m.callsign = callsign(b.me(9, 48))
-            .map(|s| heapless::String::try_from(s.as_str()).unwrap_or_default());
+        m.callsign = callsign(b.me(9, 48));
         return;
     }
     if is_bds30(b) {

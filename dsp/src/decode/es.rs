@@ -33,8 +33,7 @@ fn identification(b: &Bits, tc: u8, m: &mut Message) {
         let _ = s.push(char::from(b'0' + ca));
         m.emitter_category = Some(s);
     }
-    m.callsign =
-        callsign(b.me(9, 48)).map(|s| heapless::String::try_from(s.as_str()).unwrap_or_default());
+    m.callsign = callsign(b.me(9, 48));
 }
 
 /// TC 5–8, BDS 0,6: surface position, movement and track.

@@ -137,16 +137,19 @@ pub fn encode_squawk(code: u16) -> u32 {
 
 /// Eight 6-bit characters of aircraft identification, trailing spaces trimmed. `None` if a
 /// character is outside the ICAO set (a sign the register is not identification).
-pub fn callsign(chars48: u64) -> Option<String> {
-    let mut s = String::with_capacity(8);
+pub fn callsign(chars48: u64) -> Option<heapless::String<8>> {
+    let mut s = heapless::String::new();
     for k in (0..8).rev() {
         let c = AIS_CHARSET[((chars48 >> (6 * k)) & 0x3F) as usize];
         if c == b'#' {
             return None;
         }
-        s.push(char::from(c));
+        s.push(char::from(c)).ok()?;
     }
-    Some(s.trim_end().to_string())
+    while s.ends_with(' ') {
+        s.pop();
+    }
+    Some(s)
 }
 
 /// Encodes up to eight characters of A–Z, 0–9 and space.
