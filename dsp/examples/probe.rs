@@ -24,7 +24,8 @@ fn main() {
     t.address_parity_ratio_x16 = env("APQ", t.address_parity_ratio_x16);
     t.new_address_ratio_x16 = env("NEWQ", t.new_address_ratio_x16);
     let mut out = Vec::new();
-    rx.push(&data, &mut out);
+    let chunk: usize = env("CHUNK", 1u32 << 30) as usize;
+    for c in data.chunks(chunk) { rx.push(c, &mut out); }
     rx.finish(&mut out);
     for f in out {
         println!(
