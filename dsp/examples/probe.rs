@@ -25,7 +25,9 @@ fn main() {
     t.new_address_ratio_x16 = env("NEWQ", t.new_address_ratio_x16);
     let mut out = Vec::new();
     let chunk: usize = env("CHUNK", 1u32 << 30) as usize;
-    for c in data.chunks(chunk) { rx.push(c, &mut out); }
+    for c in data.chunks(chunk) {
+        rx.push(c, &mut out);
+    }
     rx.finish(&mut out);
     for f in out {
         println!(

@@ -43,6 +43,7 @@ fn main() {
     t.floor_ratio_x16 = env("FLOOR", t.floor_ratio_x16);
     t.quality_ratio_x16 = env("QUAL", t.quality_ratio_x16);
     t.viterbi_ratio_x16 = env("VIT", t.viterbi_ratio_x16);
+    t.head_ratio_x16 = env("HEAD", t.head_ratio_x16);
     t.address_parity_ratio_x16 = env("APQ", t.address_parity_ratio_x16);
     t.new_address_ratio_x16 = env("NEWQ", t.new_address_ratio_x16);
     let t0 = std::time::Instant::now();

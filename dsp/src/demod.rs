@@ -100,6 +100,8 @@ pub struct Thresholds {
     /// Stronger-chip over weaker-chip energy, ×16, below which a candidate that decision
     /// feedback could not read is not worth the Viterbi detector.
     pub viterbi_ratio_x16: u32,
+    /// The same ratio over the first eight bits, below which a phase is not sliced at all.
+    pub head_ratio_x16: u32,
 }
 
 impl Thresholds {
@@ -116,6 +118,7 @@ impl Thresholds {
                 address_parity_ratio_x16: 28,
                 new_address_ratio_x16: 32,
                 viterbi_ratio_x16: 40,
+                head_ratio_x16: 24,
             },
             // Chips that straddle two samples read closer together at 2.0 MS/s, so the
             // chip-energy ratios of real replies are lower there.
@@ -127,6 +130,7 @@ impl Thresholds {
                 address_parity_ratio_x16: 24,
                 new_address_ratio_x16: 24,
                 viterbi_ratio_x16: 0,
+                head_ratio_x16: 0,
             },
         }
     }
@@ -383,6 +387,11 @@ impl Demodulator {
             }
         };
         fill(&mut e, 0, 8);
+        // Noise triggers show little contrast between the two chips of a bit; replies at
+        // the sensitivity limit already show more over the first eight bits.
+        if !self.contrast_at_least(&e[..8], self.thresholds.head_ratio_x16) {
+            return None;
+        }
         let first = e[..8]
             .iter()
             .fold(0u8, |acc, p| (acc << 1) | u8::from(p[0] > p[1]));
@@ -445,10 +454,16 @@ impl Demodulator {
     /// (pulse chips well above empty ones) to spend the Viterbi detector on it. Noise
     /// triggers score about 1.8 here; replies at 8 dB SNR above 2.5.
     fn worth_viterbi(&self, e: &[[u32; 2]]) -> bool {
+        self.contrast_at_least(e, self.thresholds.viterbi_ratio_x16)
+    }
+
+    /// Whether the stronger chips of these bits carry at least `ratio_x16` / 16 times the
+    /// energy of the weaker ones.
+    fn contrast_at_least(&self, e: &[[u32; 2]], ratio_x16: u32) -> bool {
         let (strong, weak) = e.iter().fold((0u64, 0u64), |(s, w), p| {
             (s + u64::from(p[0].max(p[1])), w + u64::from(p[0].min(p[1])))
         });
-        strong * 16 >= u64::from(self.thresholds.viterbi_ratio_x16) * weak.max(1)
+        strong * 16 >= u64::from(ratio_x16) * weak.max(1)
     }
 
     /// Checks a sliced reply and builds its frame.
