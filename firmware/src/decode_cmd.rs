@@ -2,7 +2,7 @@
 
 use crate::cli::CliError;
 use crate::positions::CprPairer;
-use dsp::cpr::{CprFrame, CprKind, Position};
+use dsp::cpr::Position;
 use dsp::decode::decode as decode_frame;
 use dsp::gen::{generate, TrafficConfig};
 use dsp::{Frame, IqFormat, Receiver, RepairConfig, SampleRate};
@@ -177,28 +177,10 @@ fn emit(
         return Ok(());
     }
     let mut m = decode_frame(f);
-    if let (Some(fmt), Some(lat), Some(lon), Some(tc)) =
-        (m.cpr_format, m.cpr_lat, m.cpr_lon, m.typecode)
-    {
-        let kind = if (5..=8).contains(&tc) {
-            CprKind::Surface
-        } else {
-            CprKind::Airborne
-        };
-        let t = f.sample / args.rate.hz() as f64;
-        if let Some(p) = pairer.add(
-            f.address,
-            CprFrame {
-                lat,
-                lon,
-                odd: fmt == 1,
-            },
-            kind,
-            t,
-        ) {
-            m.lat = Some((p.lat * 1e6).round() / 1e6);
-            m.lon = Some((p.lon * 1e6).round() / 1e6);
-        }
+    let t = f.sample / args.rate.hz() as f64;
+    if let Some(p) = pairer.add_message(&m, t) {
+        m.lat = Some((p.lat * 1e6).round() / 1e6);
+        m.lon = Some((p.lon * 1e6).round() / 1e6);
     }
     let line = Line {
         hex: f.hex(),

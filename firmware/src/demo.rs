@@ -4,7 +4,7 @@
 
 use crate::cli::CliError;
 use crate::positions::CprPairer;
-use dsp::cpr::{CprFrame, CprKind, Position};
+use dsp::cpr::Position;
 use dsp::decode::decode;
 use dsp::gen::{mark_overlaps, TrafficConfig, TrafficSim};
 use dsp::{IqFormat, Receiver, RepairConfig, SampleRate};
@@ -68,27 +68,8 @@ pub fn demo(args: &DemoArgs) -> Result<(), CliError> {
                 e.callsign = Some(c.to_string());
             }
             e.altitude = m.altitude.or(e.altitude);
-            if let (Some(fmt), Some(lat), Some(lon), Some(tc)) =
-                (m.cpr_format, m.cpr_lat, m.cpr_lon, m.typecode)
-            {
-                let kind = if (5..=8).contains(&tc) {
-                    CprKind::Surface
-                } else {
-                    CprKind::Airborne
-                };
-                let t = f.sample / rate.hz() as f64;
-                if let Some(p) = pairer.add(
-                    f.address,
-                    CprFrame {
-                        lat,
-                        lon,
-                        odd: fmt == 1,
-                    },
-                    kind,
-                    t,
-                ) {
-                    e.position = Some(p);
-                }
+            if let Some(p) = pairer.add_message(&m, f.sample / rate.hz() as f64) {
+                e.position = Some(p);
             }
         }
     }

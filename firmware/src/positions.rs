@@ -4,6 +4,7 @@
 //! cannot move an aircraft across the map. Time is a parameter (seconds, any origin).
 
 use dsp::cpr::{decode_global, decode_local, CprFrame, CprKind, Position};
+use dsp::decode::Message;
 use std::collections::HashMap;
 
 const AIRBORNE_PAIR_S: f64 = 10.0;
@@ -35,6 +36,27 @@ impl CprPairer {
             entries: HashMap::new(),
             receiver,
         }
+    }
+
+    /// Adds the position in a decoded message (if it carries one) of its aircraft at time
+    /// `t`; returns the position if it resolves.
+    pub fn add_message(&mut self, m: &Message, t: f64) -> Option<Position> {
+        let (fmt, lat, lon, tc) = (m.cpr_format?, m.cpr_lat?, m.cpr_lon?, m.typecode?);
+        let kind = if (5..=8).contains(&tc) {
+            CprKind::Surface
+        } else {
+            CprKind::Airborne
+        };
+        self.add(
+            m.icao.0,
+            CprFrame {
+                lat,
+                lon,
+                odd: fmt == 1,
+            },
+            kind,
+            t,
+        )
     }
 
     /// Adds one position frame of `addr` at time `t`; returns the position if it resolves.
