@@ -140,10 +140,17 @@ mod tests {
     #[test]
     fn pair_within_ten_seconds_resolves_then_local_follows() {
         let mut p = CprPairer::new(None);
-        assert_eq!(p.add(1, frame(52.0, 4.0, false), CprKind::Airborne, 0.0), None);
-        let pos = p.add(1, frame(52.001, 4.001, true), CprKind::Airborne, 0.5).expect("pair");
+        assert_eq!(
+            p.add(1, frame(52.0, 4.0, false), CprKind::Airborne, 0.0),
+            None
+        );
+        let pos = p
+            .add(1, frame(52.001, 4.001, true), CprKind::Airborne, 0.5)
+            .expect("pair");
         assert!((pos.lat - 52.001).abs() < 1e-4 && (pos.lon - 4.001).abs() < 1e-4);
-        let next = p.add(1, frame(52.002, 4.002, false), CprKind::Airborne, 1.0).expect("local");
+        let next = p
+            .add(1, frame(52.002, 4.002, false), CprKind::Airborne, 1.0)
+            .expect("local");
         assert!((next.lat - 52.002).abs() < 1e-4);
     }
 
@@ -151,17 +158,26 @@ mod tests {
     fn pair_too_far_apart_in_time_does_not_resolve() {
         let mut p = CprPairer::new(None);
         p.add(1, frame(52.0, 4.0, false), CprKind::Airborne, 0.0);
-        assert_eq!(p.add(1, frame(52.0, 4.0, true), CprKind::Airborne, 10.5), None);
+        assert_eq!(
+            p.add(1, frame(52.0, 4.0, true), CprKind::Airborne, 10.5),
+            None
+        );
     }
 
     #[test]
     fn one_bad_frame_cannot_teleport_an_aircraft() {
         let mut p = CprPairer::new(None);
         p.add(1, frame(52.0, 4.0, false), CprKind::Airborne, 0.0);
-        p.add(1, frame(52.0, 4.0, true), CprKind::Airborne, 0.5).expect("pair");
+        p.add(1, frame(52.0, 4.0, true), CprKind::Airborne, 0.5)
+            .expect("pair");
         // A frame 60 NM away one second later: over 200,000 kt.
-        assert_eq!(p.add(1, frame(53.0, 4.0, false), CprKind::Airborne, 1.5), None);
-        assert!(p.add(1, frame(52.0005, 4.0, true), CprKind::Airborne, 2.0).is_some());
+        assert_eq!(
+            p.add(1, frame(53.0, 4.0, false), CprKind::Airborne, 1.5),
+            None
+        );
+        assert!(p
+            .add(1, frame(52.0005, 4.0, true), CprKind::Airborne, 2.0)
+            .is_some());
     }
 
     #[test]

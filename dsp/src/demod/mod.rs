@@ -20,10 +20,11 @@
 //!    eighths of a sample (the peers use five), with chip energies from precomputed overlap
 //!    kernels: each chip's energy is the sum of the magnitudes it covers, weighted by how much
 //!    of each sample falls inside it (an integrate-and-dump matched filter for the chip).
-//! 3. **Slicing** at the three best phases: each bit is the sign of first-chip minus
-//!    second-chip energy, and the size of that difference is the bit's reliability, which the
-//!    [`FrameChecker`] uses to repair the least reliable bits. The first phase that checks
-//!    clean wins; otherwise the one needing the fewest corrections.
+//! 3. **Slicing** at the three best phases by up to three detectors (see [`detect`]): plain
+//!    per-bit slicing, decision feedback and Viterbi against a chip model estimated from the
+//!    preamble. Each gives bits and a reliability per bit, which the [`FrameChecker`] uses to
+//!    repair the least reliable bits. The first clean reading wins; otherwise the one needing
+//!    the fewest corrections.
 //!
 //! After a frame the search skips to its end. The function keeps no state between calls: it
 //! returns how many samples it consumed and the caller passes the rest again with the next
@@ -33,6 +34,9 @@ use crate::consts::{reply_bits, BEAST_CLOCK_HZ, CHIPS_PER_BIT, CHIP_US, LONG_BIT
 use crate::filter::AddressFilter;
 use crate::frame::{df_of, is_known_df, Frame, FrameChecker};
 use crate::iq::SampleRate;
+use detect::{equalize, plain, viterbi, ChipModel};
+
+pub mod detect;
 
 /// Start phases per sample tried by the phase search.
 const PHASES_PER_SAMPLE: usize = 8;
@@ -553,126 +557,6 @@ impl Demodulator {
             noise_dbfs: to_dbfs(weak) as f32,
         };
         Some((frame, checked.rank()))
-    }
-}
-
-/// Expected chip energies: `empty + pulse·x_c + spill·(x_{c-1} + x_{c+1})`.
-#[derive(Clone, Copy, Debug)]
-struct ChipModel {
-    empty: f64,
-    pulse: f64,
-    spill: f64,
-}
-
-/// Decision-feedback slicing against the chip model. A pulse spills into its neighbouring
-/// chips, so bit i's first chip gains when bit i-1 was a 0 (pulse in its second chip) and
-/// its second chip gains when bit i+1 is a 1. Given the neighbours, the least-squares choice
-/// between the two hypotheses is `e1 - e0 > spill · (x_prev - x_next)`: the threshold moves
-/// instead of the interference being ignored. The previous bit is this pass's decision; the
-/// next bit comes from the previous pass (plain slicing first), and two passes settle the
-/// ambiguous patterns of 2.0 MS/s, where an edge-aligned pulse splits evenly between two
-/// samples. The soft output is the distance from the moved threshold.
-fn equalize(e: &[[u32; 2]], m: &ChipModel, bytes: &mut [u8; 14], soft: &mut [u32; LONG_BITS]) {
-    let n = e.len();
-    let spill = m.spill as i64;
-    let diff: [i64; LONG_BITS] =
-        std::array::from_fn(|i| e.get(i).map_or(0, |p| i64::from(p[0]) - i64::from(p[1])));
-    // guess[i] = bit i is a 1; guess[n] (after the reply) counts as a 0.
-    let mut guess = [false; LONG_BITS + 1];
-    for i in 0..n {
-        guess[i] = diff[i] > 0;
-    }
-    for _pass in 0..2 {
-        let mut prev_one = true; // the preamble's last chip is empty, as after a 1
-        for i in 0..n {
-            let x_prev = i64::from(!prev_one);
-            let x_next = i64::from(guess[i + 1]);
-            let d = diff[i] - spill * (x_prev - x_next);
-            guess[i] = d > 0;
-            soft[i] = d.unsigned_abs().min(u64::from(u32::MAX)) as u32;
-            prev_one = guess[i];
-        }
-    }
-    for (i, &one) in guess.iter().take(n).enumerate() {
-        if one {
-            bytes[i / 8] |= 0x80 >> (i % 8);
-        }
-    }
-}
-
-/// Plain slicing: each bit by its own two chips, reliability their difference.
-fn plain(e: &[[u32; 2]], _m: &ChipModel, bytes: &mut [u8; 14], soft: &mut [u32; LONG_BITS]) {
-    for (i, p) in e.iter().enumerate() {
-        if p[0] > p[1] {
-            bytes[i / 8] |= 0x80 >> (i % 8);
-        }
-        soft[i] = p[0].abs_diff(p[1]);
-    }
-}
-
-/// Maximum-likelihood bit sequence under the chip model (Viterbi, two states: the last bit).
-///
-/// A pulse spills into its neighbouring chips, so a chip's energy depends on the bits on
-/// either side of it, and slicing each bit alone loses several dB where chips straddle
-/// samples (worst at 2.0 MS/s, where an edge-aligned pulse splits evenly between two
-/// samples). The second chip of bit i and the first chip of bit i+1 depend only on
-/// (b_i, b_i+1), so they form the branch metric (squared error against the model) of the
-/// transition between the two. The soft output is the bit's own chip difference with the
-/// decided neighbours' spill removed (path-metric margins were tried and ranked repair
-/// candidates worse).
-fn viterbi(e: &[[u32; 2]], m: &ChipModel, bytes: &mut [u8; 14], soft: &mut [u32; LONG_BITS]) {
-    let n = e.len();
-    let x = |b: bool| f64::from(u8::from(b));
-    // First chip of a bit holds its pulse for a 1; spill comes from the previous bit's
-    // second chip (a previous 0) and from its own second chip (a 0).
-    let first_chip =
-        |prev: bool, cur: bool| m.empty + m.pulse * x(cur) + m.spill * (x(!prev) + x(!cur));
-    // Second chip holds the pulse for a 0; spill from its own first chip (a 1) and from the
-    // next bit's first chip (a next 1).
-    let second_chip =
-        |cur: bool, next: bool| m.empty + m.pulse * x(!cur) + m.spill * (x(cur) + x(next));
-    let sq = |v: f64| v * v;
-    let obs = |i: usize, chip: usize| f64::from(e[i][chip]);
-
-    // State = the latest bit. Bit 0 follows the preamble's empty last chip, as after a 1.
-    let mut metric = [
-        sq(obs(0, 0) - first_chip(true, false)),
-        sq(obs(0, 0) - first_chip(true, true)),
-    ];
-    let mut paths = [0u128, 1u128];
-    for pair in e.windows(2) {
-        let mut next_metric = [0f64; 2];
-        let mut next_paths = [0u128; 2];
-        for to in [false, true] {
-            let cost = |from: bool| {
-                metric[usize::from(from)]
-                    + sq(f64::from(pair[0][1]) - second_chip(from, to))
-                    + sq(f64::from(pair[1][0]) - first_chip(from, to))
-            };
-            let (c0, c1) = (cost(false), cost(true));
-            let from = c1 < c0;
-            next_metric[usize::from(to)] = c0.min(c1);
-            next_paths[usize::from(to)] = (paths[usize::from(from)] << 1) | u128::from(to);
-        }
-        metric = next_metric;
-        paths = next_paths;
-    }
-    // The last bit's second chip has nothing after it.
-    let end = [
-        metric[0] + sq(obs(n - 1, 1) - second_chip(false, false)),
-        metric[1] + sq(obs(n - 1, 1) - second_chip(true, false)),
-    ];
-    let path = paths[usize::from(end[1] < end[0])];
-    let bit = |k: usize| (path >> (n - 1 - k)) & 1 == 1;
-    for i in 0..n {
-        if bit(i) {
-            bytes[i / 8] |= 0x80 >> (i % 8);
-        }
-        // Reliability: the bit's own chip difference with the neighbours' spill removed.
-        let x_prev = i > 0 && !bit(i - 1);
-        let x_next = i + 1 < n && bit(i + 1);
-        let d = obs(i, 0) - obs(i, 1) - m.spill * (x(x_prev) - x(x_next));
-        soft[i] = d.abs().min(f64::from(u32::MAX)) as u32;
     }
 }
 
