@@ -14,6 +14,60 @@ pub struct ChipModel {
     pub spill: f64,
 }
 
+impl ChipModel {
+    /// Least-squares fit of the model to the chips of a whole reading (`bytes`, MSB first):
+    /// `E_c = empty + pulse·x_c + spill·(x_{c-1} + x_{c+1})`. `None` if the fit is degenerate
+    /// or unphysical.
+    pub fn fit(e: &[[u32; 2]], bytes: &[u8; 14]) -> Option<ChipModel> {
+        let n = e.len();
+        let bit = |i: usize| bytes[i / 8] & (0x80 >> (i % 8)) != 0;
+        // x of chip c: the first chip of bit i holds the pulse for a 1, the second for a 0.
+        let x = |c: isize| -> f64 {
+            if c < 0 || c as usize >= 2 * n {
+                return 0.0;
+            }
+            let c = c as usize;
+            f64::from(u8::from(bit(c / 2) == (c % 2 == 0)))
+        };
+        // Normal equations for [1, x, s].
+        let mut a = [[0f64; 3]; 3];
+        let mut y = [0f64; 3];
+        for c in 0..2 * n {
+            let ci = c as isize;
+            let row = [1.0, x(ci), x(ci - 1) + x(ci + 1)];
+            let obs = f64::from(e[c / 2][c % 2]);
+            for r in 0..3 {
+                y[r] += row[r] * obs;
+                for k in 0..3 {
+                    a[r][k] += row[r] * row[k];
+                }
+            }
+        }
+        let det = |m: &[[f64; 3]; 3]| {
+            m[0][0] * (m[1][1] * m[2][2] - m[1][2] * m[2][1])
+                - m[0][1] * (m[1][0] * m[2][2] - m[1][2] * m[2][0])
+                + m[0][2] * (m[1][0] * m[2][1] - m[1][1] * m[2][0])
+        };
+        let d = det(&a);
+        if d.abs() < 1e-9 {
+            return None;
+        }
+        let solve = |col: usize| {
+            let mut m = a;
+            for r in 0..3 {
+                m[r][col] = y[r];
+            }
+            det(&m) / d
+        };
+        let (empty, pulse, spill) = (solve(0), solve(1), solve(2));
+        (pulse > 0.0).then(|| ChipModel {
+            empty: empty.max(0.0),
+            pulse,
+            spill: spill.clamp(0.0, pulse / 2.0),
+        })
+    }
+}
+
 /// Decision-feedback slicing against the chip model. A pulse spills into its neighbouring
 /// chips, so bit i's first chip gains when bit i-1 was a 0 (pulse in its second chip) and
 /// its second chip gains when bit i+1 is a 1. Given the neighbours, the least-squares choice

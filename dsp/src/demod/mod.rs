@@ -106,6 +106,8 @@ pub struct Thresholds {
     pub viterbi_ratio_x16: u32,
     /// The same ratio over the first eight bits, below which a phase is not sliced at all.
     pub head_ratio_x16: u32,
+    /// Re-fit the chip model to a failed Viterbi reading and try again.
+    pub refit_model: bool,
 }
 
 impl Thresholds {
@@ -123,6 +125,7 @@ impl Thresholds {
                 new_address_ratio_x16: 32,
                 viterbi_ratio_x16: 40,
                 head_ratio_x16: 24,
+                refit_model: false,
             },
             // Chips that straddle two samples read closer together at 2.0 MS/s, so the
             // chip-energy ratios of real replies are lower there.
@@ -135,9 +138,22 @@ impl Thresholds {
                 new_address_ratio_x16: 24,
                 viterbi_ratio_x16: 0,
                 head_ratio_x16: 0,
+                refit_model: true,
             },
         }
     }
+}
+
+/// A detector: chip energies and a chip model in, bits and reliabilities out.
+type Detector = fn(&[[u32; 2]], &ChipModel, &mut [u8; 14], &mut [u32; LONG_BITS]);
+
+/// What one detector made of one phase.
+enum Attempt {
+    /// A frame and its rank (0 = clean).
+    Found(Frame, u8),
+    /// Bits of a known format that did not validate.
+    Read([u8; 14], usize),
+    Nothing,
 }
 
 /// Everything the demodulator needs that does not change between blocks.
@@ -408,50 +424,121 @@ impl Demodulator {
         let mut best: Option<(Frame, u8)> = None;
         // Plain slicing first (cheapest; reads every strong reply and some very weak ones
         // whose chip model is too noisy), then decision feedback (best at 2.4 MS/s), then the
-        // Viterbi detector (it wins where pulses split evenly between samples).
-        for (k, detector) in [plain, equalize, viterbi].into_iter().enumerate() {
-            let mut bits = reply_bits(df);
-            if k == 2 && !self.worth_viterbi(&e[..filled]) {
-                break;
+        // Viterbi detector (it wins where pulses split evenly between samples). Where all of
+        // them fail, the chip model is re-fitted to the Viterbi reading of the whole reply
+        // (224 chips instead of the preamble's 16) and the two model-based detectors retried.
+        let mut last = None;
+        let viterbi_ok = self.worth_viterbi(&e[..filled]);
+        let plan: [(Detector, bool); 3] = [(plain, true), (equalize, true), (viterbi, viterbi_ok)];
+        for (detector, run) in plan {
+            if !run {
+                continue;
             }
-            for _ in 0..2 {
-                if filled < bits {
-                    fill(&mut e, filled, bits);
-                    filled = bits;
-                }
-                let mut bytes = [0u8; 14];
-                let mut soft = [0u32; LONG_BITS];
-                detector(&e[..bits], &model, &mut bytes, &mut soft);
-                let df = df_of(bytes[0]);
-                if !is_known_df(df) {
-                    break;
-                }
-                if reply_bits(df) != bits {
-                    // The detector changed the DF and with it the length: slice again.
-                    bits = reply_bits(df);
-                    continue;
-                }
-                let found = self.validate(
-                    &e[..bits],
-                    bytes,
-                    &soft[..bits],
-                    base,
-                    phase,
-                    first_sample,
-                    filter,
-                );
-                if let Some((frame, rank)) = found {
-                    if rank == 0 {
-                        return found;
-                    }
+            let reading = self.attempt(
+                &mut e,
+                &mut filled,
+                df,
+                detector,
+                &model,
+                mag,
+                base,
+                phase,
+                first_sample,
+                filter,
+            );
+            match reading {
+                Attempt::Found(frame, 0) => return Some((frame, 0)),
+                Attempt::Found(frame, rank) => {
                     if best.is_none_or(|b| rank < b.1) {
                         best = Some((frame, rank));
                     }
                 }
-                break;
+                Attempt::Read(bytes, bits) => last = Some((bytes, bits)),
+                Attempt::Nothing => {}
+            }
+        }
+        if best.is_none() && self.thresholds.refit_model && viterbi_ok {
+            if let Some(refit) = last.and_then(|(bytes, bits)| ChipModel::fit(&e[..bits], &bytes)) {
+                for detector in [viterbi as Detector, equalize] {
+                    let reading = self.attempt(
+                        &mut e,
+                        &mut filled,
+                        df,
+                        detector,
+                        &refit,
+                        mag,
+                        base,
+                        phase,
+                        first_sample,
+                        filter,
+                    );
+                    if let Attempt::Found(frame, rank) = reading {
+                        if best.is_none_or(|b| rank < b.1) {
+                            best = Some((frame, rank));
+                        }
+                        if rank == 0 {
+                            break;
+                        }
+                    }
+                }
             }
         }
         best
+    }
+
+    /// One detector on one phase: slice (again, if the detector changes the DF and with it
+    /// the length) and validate.
+    #[allow(clippy::too_many_arguments)]
+    fn attempt(
+        &self,
+        e: &mut [[u32; 2]; LONG_BITS],
+        filled: &mut usize,
+        df: u8,
+        detector: Detector,
+        model: &ChipModel,
+        mag: &[u16],
+        base: usize,
+        phase: usize,
+        first_sample: u64,
+        filter: &AddressFilter,
+    ) -> Attempt {
+        let mut bits = reply_bits(df);
+        for _ in 0..2 {
+            if *filled < bits {
+                for (i, pair) in e.iter_mut().enumerate().take(bits).skip(*filled) {
+                    let c = PREAMBLE_CHIPS + 2 * i;
+                    *pair = [
+                        self.chip_energy(mag, base, phase, c),
+                        self.chip_energy(mag, base, phase, c + 1),
+                    ];
+                }
+                *filled = bits;
+            }
+            let mut bytes = [0u8; 14];
+            let mut soft = [0u32; LONG_BITS];
+            detector(&e[..bits], model, &mut bytes, &mut soft);
+            let df = df_of(bytes[0]);
+            if !is_known_df(df) {
+                return Attempt::Nothing;
+            }
+            if reply_bits(df) != bits {
+                bits = reply_bits(df);
+                continue;
+            }
+            return match self.validate(
+                &e[..bits],
+                bytes,
+                &soft[..bits],
+                base,
+                phase,
+                first_sample,
+                filter,
+            ) {
+                Some((frame, rank)) => Attempt::Found(frame, rank),
+                None => Attempt::Read(bytes, bits),
+            };
+        }
+        Attempt::Nothing
     }
 
     /// Whether a candidate that decision feedback could not read looks enough like a reply
