@@ -22,6 +22,8 @@ pub enum Command {
     Simulate(decode_cmd::SimulateArgs),
     /// Run the receive chain on simulated traffic (no radio needed) and show what it heard.
     Demo(crate::demo::DemoArgs),
+    /// Decode replies given as hex lines (dump1090 raw, AVR or bare) to JSON.
+    Hex(crate::hex_cmd::HexArgs),
 }
 
 /// Errors that end the program, each with its exit code (sysexits.h).
@@ -48,5 +50,6 @@ pub fn run(cli: Cli) -> Result<(), CliError> {
         Command::Decode(args) => decode_cmd::decode(&args),
         Command::Simulate(args) => decode_cmd::simulate(&args),
         Command::Demo(args) => crate::demo::demo(&args),
+        Command::Hex(args) => crate::hex_cmd::hex(&args),
     }
 }

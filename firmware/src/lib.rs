@@ -4,4 +4,5 @@
 pub mod cli;
 pub mod decode_cmd;
 pub mod demo;
+pub mod hex_cmd;
 pub mod positions;

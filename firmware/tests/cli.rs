@@ -212,3 +212,39 @@ fn simulate_then_decode_round_trips() {
     let o = skyspy(&["simulate", &iq, "--snr", "30:10"]);
     assert_eq!(o.status.code(), Some(65));
 }
+
+#[test]
+fn hex_lines_decode_to_json_and_bad_lines_are_reported() {
+    use std::io::Write;
+    let mut child = Command::new(env!("CARGO_BIN_EXE_skyspy"))
+        .arg("hex")
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("spawn");
+    let input = "*8D4840D6202CC371C32CE0576098;\nnot hex at all\n20001838CA3E51\n*8D4840D6202CC371C32CE0576099;\n";
+    child
+        .stdin
+        .take()
+        .expect("stdin")
+        .write_all(input.as_bytes())
+        .expect("write");
+    let o = child.wait_with_output().expect("wait");
+    assert!(o.status.success());
+    let msgs: Vec<serde_json::Value> = stdout_lines(&o)
+        .iter()
+        .map(|l| serde_json::from_str(l).expect("json"))
+        .collect();
+    assert_eq!(msgs.len(), 2);
+    assert_eq!(msgs[0]["callsign"], "KLM1023");
+    assert_eq!(
+        (msgs[1]["icao"].as_str(), msgs[1]["altitude"].as_i64()),
+        (Some("dbbd0a"), Some(38000))
+    );
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(
+        err.contains("line 2: not hex") && err.contains("line 4: parity does not check"),
+        "{err}"
+    );
+}
