@@ -421,6 +421,60 @@ mod tests {
     }
 
     #[test]
+    fn two_bit_repair_only_with_the_flag_and_a_known_address() {
+        let good = frame("8D4840D6202CC371C32CE0576098");
+        let mut bad = good;
+        flip(&mut bad, 20);
+        flip(&mut bad, 90);
+        let mut f = AddressFilter::new(16, 100);
+        let off = FrameChecker::new(RepairConfig {
+            soft: false,
+            ..RepairConfig::default()
+        });
+        assert_eq!(
+            off.check(&mut bad.clone(), &[], &f, 0),
+            Err(Reject::CrcMismatch)
+        );
+        let on = FrameChecker::new(RepairConfig {
+            soft: false,
+            fix_2bit: true,
+            ..RepairConfig::default()
+        });
+        assert_eq!(
+            on.check(&mut bad.clone(), &[], &f, 0),
+            Err(Reject::CrcMismatch),
+            "unknown address"
+        );
+        f.insert(0x4840D6, 0);
+        let mut b = bad;
+        let r = on.check(&mut b, &[], &f, 0).unwrap();
+        assert_eq!((r.corrected_bits, b), (2, good));
+    }
+
+    #[test]
+    fn no_fix_accepts_only_clean_replies() {
+        let c = FrameChecker::new(RepairConfig {
+            fix_1bit: false,
+            fix_2bit: false,
+            soft: false,
+        });
+        let f = AddressFilter::new(16, 100);
+        let mut b = frame("8D4840D6202CC371C32CE0576098");
+        flip(&mut b, 60);
+        assert_eq!(c.check(&mut b, &[1; 112], &f, 0), Err(Reject::CrcMismatch));
+    }
+
+    #[test]
+    fn one_bit_repair_never_introduces_reserved_capability_or_df18() {
+        let c = FrameChecker::new(RepairConfig::default());
+        let f = AddressFilter::new(16, 100);
+        // DF18 from an unknown address: a 1-bit repair would introduce an aircraft.
+        let mut b = frame("924840D658C382D690C8AC9CEB66");
+        flip(&mut b, 70);
+        assert_eq!(c.check(&mut b, &[], &f, 0), Err(Reject::CrcMismatch));
+    }
+
+    #[test]
     fn invalid_formats_are_rejected() {
         let c = FrameChecker::new(RepairConfig::default());
         let f = AddressFilter::new(16, 100);
