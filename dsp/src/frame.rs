@@ -4,10 +4,15 @@
 //!
 //! | DF            | parity field        | accepted when                                        |
 //! |---------------|---------------------|------------------------------------------------------|
-//! | 17, 18        | CRC in clear        | syndrome 0; or 1 bit repaired by table (any address); |
-//! |               |                     | or soft/2-bit repair and the address is known         |
-//! | 11            | CRC ⊕ interrogator  | syndrome 0; or IID overlay / 1-bit repair from a known address |
-//! | 0,4,5,16,20,21,24 | CRC ⊕ address   | syndrome is a known address                          |
+//! | 17, 18, 19    | CRC in clear        | syndrome 0; or (17/18) 1 bit repaired by table from a known |
+//! |               |                     | address, or from a new one if DF17 with capability 0 or 4–7; |
+//! |               |                     | or soft/2-bit repair and the address is known            |
+//! | 11            | CRC ⊕ interrogator  | syndrome 0; or interrogator overlay (syndrome below 0x50) |
+//! |               |                     | or 1-bit repair, from a known address                    |
+//! | 0,4,5,16,20,21,24 | CRC ⊕ address   | syndrome is a known address                              |
+//!
+//! The demodulator adds signal-quality conditions where the parity alone vouches for little
+//! (see `docs/receive-chain.md`, "Guarding against invented messages").
 //!
 //! "Known" means present in the caller's [`AddressFilter`]; only clean DF11/17/18 replies
 //! add to it (the caller does that, with [`Frame::announces_address`]).

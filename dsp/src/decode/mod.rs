@@ -278,12 +278,7 @@ fn capability(ca: u8, m: &mut Message) {
 mod tests {
     use super::*;
 
-    fn hex(s: &str) -> Vec<u8> {
-        (0..s.len())
-            .step_by(2)
-            .map(|i| u8::from_str_radix(&s[i..i + 2], 16).unwrap())
-            .collect()
-    }
+    use crate::test_util::hex;
 
     fn dec(s: &str) -> Message {
         let d = hex(s);
