@@ -6,3 +6,4 @@ pub mod decode_cmd;
 pub mod demo;
 pub mod hex_cmd;
 pub mod positions;
+pub mod track;

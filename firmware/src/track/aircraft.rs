@@ -1,0 +1,420 @@
+//! One aircraft's track: every field aged and attributed (see [`Field`]), positions from CPR
+//! with plausibility checks, a bounded trail, and the set of fields changed since the API
+//! last looked.
+
+use super::aged::{Field, Update};
+use super::position::{bearing_deg, distance_nm, CprState};
+use dsp::cpr::{CprFrame, CprKind, Position};
+use dsp::decode::{Message, Source};
+
+/// A weaker source may overwrite a field this many seconds after its last update.
+pub const STALE_S: f64 = 15.0;
+/// Positions kept for trails and `aircraft-track`.
+pub const TRAIL_LEN: usize = 128;
+
+/// Address of a track: 24 bits, plus whether it is an ICAO address (readsb's `~` prefix
+/// marks the others: TIS-B track files, anonymous and non-ICAO ADS-B).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct TrackKey {
+    pub address: u32,
+    pub non_icao: bool,
+}
+
+impl TrackKey {
+    /// `hex` as aircraft.json writes it: six lowercase digits, `~` first for non-ICAO.
+    pub fn hex(&self) -> String {
+        let prefix = if self.non_icao { "~" } else { "" };
+        format!("{prefix}{:06x}", self.address & 0xFF_FFFF)
+    }
+}
+
+/// Fields that changed, as bits (for per-client deltas).
+pub mod changed {
+    pub const FLIGHT: u32 = 1 << 0;
+    pub const ALT_BARO: u32 = 1 << 1;
+    pub const ALT_GEOM: u32 = 1 << 2;
+    pub const GS: u32 = 1 << 3;
+    pub const TRACK: u32 = 1 << 4;
+    pub const BARO_RATE: u32 = 1 << 5;
+    pub const GEOM_RATE: u32 = 1 << 6;
+    pub const SQUAWK: u32 = 1 << 7;
+    pub const EMERGENCY: u32 = 1 << 8;
+    pub const CATEGORY: u32 = 1 << 9;
+    pub const POSITION: u32 = 1 << 10;
+    pub const IAS: u32 = 1 << 11;
+    pub const TAS: u32 = 1 << 12;
+    pub const MACH: u32 = 1 << 13;
+    pub const MAG_HEADING: u32 = 1 << 14;
+    pub const NAV: u32 = 1 << 15;
+    pub const QUALITY: u32 = 1 << 16;
+    pub const GROUND: u32 = 1 << 17;
+    pub const SOURCE: u32 = 1 << 18;
+}
+
+/// Emergency names of aircraft.json, by BDS 6,1 emergency state.
+const EMERGENCY: [&str; 8] = [
+    "none",
+    "general",
+    "lifeguard",
+    "minfuel",
+    "nordo",
+    "unlawful",
+    "downed",
+    "reserved",
+];
+
+#[derive(Clone, Debug)]
+pub struct Aircraft {
+    pub key: TrackKey,
+    pub first_seen: f64,
+    pub last_seen: f64,
+    pub messages: u64,
+    /// Strongest source heard recently (for aircraft.json `type`).
+    pub source: Field<Source>,
+    pub flight: Field<heapless::String<8>>,
+    pub alt_baro: Field<i32>,
+    pub on_ground: Field<bool>,
+    pub alt_geom: Field<i32>,
+    pub gs: Field<f64>,
+    pub track: Field<f64>,
+    pub ias: Field<f64>,
+    pub tas: Field<f64>,
+    pub mach: Field<f64>,
+    pub mag_heading: Field<f64>,
+    pub baro_rate: Field<i32>,
+    pub geom_rate: Field<i32>,
+    pub squawk: Field<u16>,
+    pub emergency: Field<u8>,
+    pub category: Field<heapless::String<2>>,
+    pub nav_qnh: Field<f64>,
+    pub nav_altitude_mcp: Field<i32>,
+    pub nav_heading: Field<f64>,
+    pub position: Field<Position>,
+    pub nac_p: Field<u8>,
+    pub nac_v: Field<u8>,
+    pub sil: Field<u8>,
+    pub nic_baro: Field<u8>,
+    pub version: Field<u8>,
+    /// Mean signal level of recent messages, dBFS (exponential, 1/8 weight).
+    pub rssi: Option<f32>,
+    pub cpr: CprState,
+    /// Recent positions with time and altitude, oldest first.
+    pub trail: heapless::Deque<(f64, Position, Option<i32>), TRAIL_LEN>,
+    /// Fields changed since [`Aircraft::take_changes`].
+    pub changes: u32,
+}
+
+impl Aircraft {
+    pub fn new(key: TrackKey, now: f64) -> Self {
+        Self {
+            key,
+            first_seen: now,
+            last_seen: now,
+            messages: 0,
+            source: Field::default(),
+            flight: Field::default(),
+            alt_baro: Field::default(),
+            on_ground: Field::default(),
+            alt_geom: Field::default(),
+            gs: Field::default(),
+            track: Field::default(),
+            ias: Field::default(),
+            tas: Field::default(),
+            mach: Field::default(),
+            mag_heading: Field::default(),
+            baro_rate: Field::default(),
+            geom_rate: Field::default(),
+            squawk: Field::default(),
+            emergency: Field::default(),
+            category: Field::default(),
+            nav_qnh: Field::default(),
+            nav_altitude_mcp: Field::default(),
+            nav_heading: Field::default(),
+            position: Field::default(),
+            nac_p: Field::default(),
+            nac_v: Field::default(),
+            sil: Field::default(),
+            nic_baro: Field::default(),
+            version: Field::default(),
+            rssi: None,
+            cpr: CprState::default(),
+            trail: heapless::Deque::new(),
+            changes: 0,
+        }
+    }
+
+    /// Returns and clears the changed-field bits.
+    pub fn take_changes(&mut self) -> u32 {
+        std::mem::take(&mut self.changes)
+    }
+
+    /// Applies one decoded message heard at `now` with signal `rssi` dBFS.
+    pub fn apply(
+        &mut self,
+        m: &Message,
+        rssi: f32,
+        now: f64,
+        receiver: Option<Position>,
+        max_range_nm: f64,
+    ) {
+        let src = m.source.unwrap_or(Source::Modes);
+        self.messages += 1;
+        self.last_seen = now;
+        self.rssi = Some(self.rssi.map_or(rssi, |r| r + (rssi - r) / 8.0));
+        let mut changes = 0;
+        let mut offer = |bit: u32, u: Update| {
+            if u == Update::Changed {
+                changes |= bit;
+            }
+        };
+        offer(changed::SOURCE, self.source.offer(src, now, src, STALE_S));
+        if let Some(v) = &m.callsign {
+            offer(
+                changed::FLIGHT,
+                self.flight.offer(v.clone(), now, src, STALE_S),
+            );
+        }
+        if let Some(v) = m.altitude {
+            offer(changed::ALT_BARO, self.alt_baro.offer(v, now, src, STALE_S));
+        }
+        if let Some(v) = m.on_ground {
+            offer(changed::GROUND, self.on_ground.offer(v, now, src, STALE_S));
+        }
+        if let Some(v) = m.altitude_gnss {
+            offer(changed::ALT_GEOM, self.alt_geom.offer(v, now, src, STALE_S));
+        }
+        if let Some(v) = m.groundspeed {
+            offer(changed::GS, self.gs.offer(v, now, src, STALE_S));
+        }
+        if let Some(v) = m.track.or(m.true_track) {
+            offer(changed::TRACK, self.track.offer(v, now, src, STALE_S));
+        }
+        if let Some(v) = m.indicated_airspeed.or(if m.airspeed_type == Some("IAS") {
+            m.airspeed.map(f64::from)
+        } else {
+            None
+        }) {
+            offer(changed::IAS, self.ias.offer(v, now, src, STALE_S));
+        }
+        if let Some(v) = m.true_airspeed.or(if m.airspeed_type == Some("TAS") {
+            m.airspeed.map(f64::from)
+        } else {
+            None
+        }) {
+            offer(changed::TAS, self.tas.offer(v, now, src, STALE_S));
+        }
+        if let Some(v) = m.mach {
+            offer(changed::MACH, self.mach.offer(v, now, src, STALE_S));
+        }
+        if let Some(v) = m.magnetic_heading.or(m.heading) {
+            offer(
+                changed::MAG_HEADING,
+                self.mag_heading.offer(v, now, src, STALE_S),
+            );
+        }
+        if let Some(v) = m.vertical_rate {
+            let field = if m.vr_source == Some("GNSS") {
+                &mut self.geom_rate
+            } else {
+                &mut self.baro_rate
+            };
+            let bit = if m.vr_source == Some("GNSS") {
+                changed::GEOM_RATE
+            } else {
+                changed::BARO_RATE
+            };
+            offer(bit, field.offer(v, now, src, STALE_S));
+        }
+        if let Some(v) = m.baro_vertical_rate {
+            offer(
+                changed::BARO_RATE,
+                self.baro_rate.offer(v, now, src, STALE_S),
+            );
+        }
+        if let Some(v) = m.squawk {
+            offer(changed::SQUAWK, self.squawk.offer(v.0, now, src, STALE_S));
+        }
+        if let Some(v) = m.emergency_state {
+            offer(
+                changed::EMERGENCY,
+                self.emergency.offer(v, now, src, STALE_S),
+            );
+        }
+        if let Some(v) = &m.emitter_category {
+            offer(
+                changed::CATEGORY,
+                self.category.offer(v.clone(), now, src, STALE_S),
+            );
+        }
+        if let Some(v) = m.baro_pressure_setting {
+            offer(changed::NAV, self.nav_qnh.offer(v, now, src, STALE_S));
+        }
+        if let Some(v) =
+            m.selected_altitude_mcp
+                .or(if m.selected_altitude_source == Some("MCP/FCU") {
+                    m.selected_altitude
+                } else {
+                    None
+                })
+        {
+            offer(
+                changed::NAV,
+                self.nav_altitude_mcp.offer(v, now, src, STALE_S),
+            );
+        }
+        if let Some(v) = m.selected_heading {
+            offer(changed::NAV, self.nav_heading.offer(v, now, src, STALE_S));
+        }
+        for (field, value) in [
+            (&mut self.nac_p, m.nac_p),
+            (&mut self.nac_v, m.nac_v),
+            (&mut self.sil, m.sil),
+            (&mut self.nic_baro, m.nic_baro),
+            (&mut self.version, m.version),
+        ] {
+            if let Some(v) = value {
+                offer(changed::QUALITY, field.offer(v, now, src, STALE_S));
+            }
+        }
+        if let (Some(fmt), Some(lat), Some(lon), Some(tc)) =
+            (m.cpr_format, m.cpr_lat, m.cpr_lon, m.typecode)
+        {
+            let kind = if (5..=8).contains(&tc) {
+                CprKind::Surface
+            } else {
+                CprKind::Airborne
+            };
+            let frame = CprFrame {
+                lat,
+                lon,
+                odd: fmt == 1,
+            };
+            if let Ok(p) = self.cpr.add(frame, kind, now, receiver, max_range_nm) {
+                offer(changed::POSITION, self.position.offer(p, now, src, STALE_S));
+                if self.trail.is_full() {
+                    self.trail.pop_front();
+                }
+                let _ = self.trail.push_back((now, p, self.alt_baro.get()));
+            }
+        }
+        self.changes |= changes;
+    }
+
+    /// Ages out the position after `max_age_s` without a fix.
+    pub fn age_position(&mut self, now: f64, max_age_s: f64) {
+        if self
+            .position
+            .aged()
+            .is_some_and(|p| now - p.updated > max_age_s)
+        {
+            self.position.clear();
+            self.cpr.forget_position();
+            self.changes |= changed::POSITION;
+        }
+    }
+
+    /// The aircraft.json record (readsb names; unknown fields omitted) at `now`.
+    pub fn record(&self, now: f64, receiver: Option<Position>) -> AircraftRecord {
+        let round = |v: f64, digits: i32| {
+            let f = 10f64.powi(digits);
+            (v * f).round() / f
+        };
+        let pos = self.position.aged();
+        let on_ground = self.on_ground.get() == Some(true);
+        AircraftRecord {
+            hex: self.key.hex(),
+            kind: record_type(self.source.get(), self.key.non_icao),
+            flight: self.flight.get().map(|f| f.to_string()),
+            alt_baro: if on_ground {
+                Some(serde_json::Value::from("ground"))
+            } else {
+                self.alt_baro.get().map(serde_json::Value::from)
+            },
+            alt_geom: self.alt_geom.get(),
+            gs: self.gs.get().map(|v| round(v, 1)),
+            ias: self.ias.get().map(|v| round(v, 0)),
+            tas: self.tas.get().map(|v| round(v, 0)),
+            mach: self.mach.get().map(|v| round(v, 3)),
+            track: self.track.get().map(|v| round(v, 2)),
+            mag_heading: self.mag_heading.get().map(|v| round(v, 2)),
+            baro_rate: self.baro_rate.get(),
+            geom_rate: self.geom_rate.get(),
+            squawk: self.squawk.get().map(|s| format!("{s:04}")),
+            emergency: self.emergency.get().map(|e| EMERGENCY[usize::from(e & 7)]),
+            category: self.category.get().map(|c| c.to_string()),
+            nav_qnh: self.nav_qnh.get().map(|v| round(v, 1)),
+            nav_altitude_mcp: self.nav_altitude_mcp.get(),
+            nav_heading: self.nav_heading.get().map(|v| round(v, 2)),
+            lat: pos.map(|p| round(p.value.lat, 6)),
+            lon: pos.map(|p| round(p.value.lon, 6)),
+            seen_pos: pos.map(|p| round(now - p.updated, 1)),
+            version: self.version.get(),
+            nic_baro: self.nic_baro.get(),
+            nac_p: self.nac_p.get(),
+            nac_v: self.nac_v.get(),
+            sil: self.sil.get(),
+            messages: self.messages,
+            seen: round(now - self.last_seen, 1),
+            rssi: self.rssi.map(|r| round(f64::from(r), 1)),
+            distance_nm: receiver
+                .zip(pos)
+                .map(|(r, p)| round(distance_nm(r, p.value), 2)),
+            bearing: receiver
+                .zip(pos)
+                .map(|(r, p)| round(bearing_deg(r, p.value), 1)),
+            source_band: "1090",
+        }
+    }
+}
+
+fn record_type(source: Option<Source>, non_icao: bool) -> &'static str {
+    match (source, non_icao) {
+        (Some(Source::Adsb), false) => "adsb_icao",
+        (Some(Source::Adsb), true) => "adsb_other",
+        (Some(Source::Adsr), false) => "adsr_icao",
+        (Some(Source::Adsr), true) => "adsr_other",
+        (Some(Source::Tisb), false) => "tisb_icao",
+        (Some(Source::Tisb), true) => "tisb_trackfile",
+        _ => "mode_s",
+    }
+}
+
+/// One aircraft as aircraft.json writes it.
+#[serde_with::skip_serializing_none]
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+pub struct AircraftRecord {
+    pub hex: String,
+    #[serde(rename = "type")]
+    pub kind: &'static str,
+    pub flight: Option<String>,
+    pub alt_baro: Option<serde_json::Value>,
+    pub alt_geom: Option<i32>,
+    pub gs: Option<f64>,
+    pub ias: Option<f64>,
+    pub tas: Option<f64>,
+    pub mach: Option<f64>,
+    pub track: Option<f64>,
+    pub mag_heading: Option<f64>,
+    pub baro_rate: Option<i32>,
+    pub geom_rate: Option<i32>,
+    pub squawk: Option<String>,
+    pub emergency: Option<&'static str>,
+    pub category: Option<String>,
+    pub nav_qnh: Option<f64>,
+    pub nav_altitude_mcp: Option<i32>,
+    pub nav_heading: Option<f64>,
+    pub lat: Option<f64>,
+    pub lon: Option<f64>,
+    pub seen_pos: Option<f64>,
+    pub version: Option<u8>,
+    pub nic_baro: Option<u8>,
+    pub nac_p: Option<u8>,
+    pub nac_v: Option<u8>,
+    pub sil: Option<u8>,
+    pub messages: u64,
+    pub seen: f64,
+    pub rssi: Option<f64>,
+    pub distance_nm: Option<f64>,
+    pub bearing: Option<f64>,
+    pub source_band: &'static str,
+}

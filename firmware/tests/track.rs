@@ -1,0 +1,220 @@
+//! The track table driven by generated traffic through the real receive chain, and by
+//! scripted messages: positions against the simulated truth, capacity, expiry, source
+//! priority, change sets and the aircraft.json record.
+
+use dsp::cpr::Position;
+use dsp::decode::{decode, decode_bytes, Icao, Message, Source, Squawk};
+use dsp::gen::{distance_km, generate, TrafficConfig};
+use dsp::{IqFormat, Receiver, RepairConfig, SampleRate};
+use skyspy::track::{TrackConfig, TrackKey, TrackTable};
+use std::collections::HashMap;
+
+const HOME: Position = Position {
+    lat: 52.3,
+    lon: 4.76,
+};
+
+fn key(a: u32) -> TrackKey {
+    TrackKey {
+        address: a,
+        non_icao: false,
+    }
+}
+
+#[test]
+fn generated_traffic_builds_tracks_within_ten_metres_of_the_truth() {
+    let rate = SampleRate::Msps2_4;
+    let mut cfg = TrafficConfig::new(rate, HOME, 60, 21);
+    cfg.snr_db = (8.0, 30.0);
+    let (iq, sent) = generate(cfg, 20.0);
+    let truth: HashMap<&[u8], Position> = sent
+        .iter()
+        .filter_map(|s| Some((s.reply.data(), s.position?)))
+        .collect();
+    let mut rx = Receiver::new(IqFormat::Cu8, rate, RepairConfig::default());
+    let mut frames = Vec::new();
+    for chunk in iq.chunks(1 << 18) {
+        rx.push(chunk, &mut frames);
+    }
+    rx.finish(&mut frames);
+    let mut table = TrackTable::new(TrackConfig {
+        receiver: Some(HOME),
+        ..TrackConfig::default()
+    });
+    let (mut checked, mut worst) = (0, 0.0f64);
+    for f in &frames {
+        let now = f.sample / rate.hz() as f64;
+        let m = decode(f);
+        let before = table
+            .get(&key(f.address))
+            .and_then(|a| a.position.aged().map(|p| p.updated));
+        let a = table.ingest(&m, f.signal_dbfs, now);
+        let fix = a
+            .position
+            .aged()
+            .filter(|p| Some(p.updated) != before && p.updated == now);
+        if let (Some(p), Some(t)) = (fix, truth.get(f.data())) {
+            let d = distance_km(p.value, *t) * 1000.0;
+            worst = worst.max(d);
+            checked += 1;
+            assert!(d <= 10.0, "{:06x}: {d:.1} m off", f.address);
+        }
+    }
+    let ids: Vec<u32> = sent.iter().map(|s| s.icao).collect();
+    assert!(
+        table.iter().all(|a| ids.contains(&a.key.address)),
+        "no invented aircraft"
+    );
+    assert_eq!(table.len(), 60, "every simulated aircraft has a track");
+    let with_pos = table.iter().filter(|a| a.position.get().is_some()).count();
+    eprintln!("{checked} fixes checked, worst {worst:.2} m; {with_pos} of 60 with a position");
+    assert!(checked > 1000 && with_pos >= 55);
+}
+
+#[test]
+fn corrupt_input_creates_no_aircraft() {
+    let mut x = 0x9E37_79B9_7F4A_7C15u64;
+    let random: Vec<u8> = (0..4_800_000)
+        .map(|_| {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            x as u8
+        })
+        .collect();
+    let mut rx = Receiver::new(IqFormat::Cu8, SampleRate::Msps2_4, RepairConfig::default());
+    let mut frames = Vec::new();
+    rx.push(&random, &mut frames);
+    rx.finish(&mut frames);
+    let mut table = TrackTable::new(TrackConfig::default());
+    for f in &frames {
+        table.ingest(&decode(f), f.signal_dbfs, 0.0);
+    }
+    assert!(table.is_empty(), "{} aircraft from noise", table.len());
+}
+
+fn msg(address: u32, source: Source) -> Message {
+    Message {
+        df: 17,
+        icao: Icao(address),
+        source: Some(source),
+        ..Message::default()
+    }
+}
+
+#[test]
+fn capacity_is_fixed_and_the_stalest_track_goes() {
+    let mut table = TrackTable::new(TrackConfig {
+        capacity: 10,
+        ..TrackConfig::default()
+    });
+    for a in 0..25u32 {
+        table.ingest(&msg(a, Source::Adsb), -20.0, f64::from(a));
+    }
+    assert_eq!(table.len(), 10);
+    assert!(table.get(&key(14)).is_none() && table.get(&key(15)).is_some());
+    // Refreshing an old track keeps it through the next eviction.
+    table.ingest(&msg(15, Source::Adsb), -20.0, 30.0);
+    table.ingest(&msg(99, Source::Adsb), -20.0, 31.0);
+    assert!(table.get(&key(15)).is_some() && table.get(&key(16)).is_none());
+}
+
+#[test]
+fn aircraft_expire_after_sixty_seconds_and_positions_age_out() {
+    let mut table = TrackTable::new(TrackConfig::default());
+    let even = decode_bytes(&hex("8D40621D58C382D690C8AC2863A7"), 0x40621D);
+    let odd = decode_bytes(&hex("8D40621D58C386435CC412692AD6"), 0x40621D);
+    table.ingest(&even, -10.0, 0.0);
+    table.ingest(&odd, -10.0, 1.0);
+    let p = table
+        .get(&key(0x40621D))
+        .and_then(|a| a.position.get())
+        .expect("pair resolved");
+    assert!(
+        (p.lat - 52.2658).abs() < 1e-3 && (p.lon - 3.9389).abs() < 1e-3,
+        "{p:?}"
+    );
+    let velocity = decode_bytes(&hex("8D40621D99440994083817000000"), 0x40621D);
+    table.ingest(&velocity, -10.0, 50.0);
+    assert!(table.expire(62.0).is_empty());
+    assert!(
+        table
+            .get(&key(0x40621D))
+            .is_some_and(|a| a.position.get().is_none()),
+        "position aged out"
+    );
+    assert_eq!(table.expire(110.5), vec![key(0x40621D)]);
+    assert!(table.is_empty());
+}
+
+#[test]
+fn a_weaker_source_overwrites_only_stale_data() {
+    let mut table = TrackTable::new(TrackConfig::default());
+    let mut adsb = msg(0xABC123, Source::Adsb);
+    adsb.altitude = Some(35000);
+    let mut tisb = msg(0xABC123, Source::Tisb);
+    tisb.altitude = Some(34000);
+    table.ingest(&adsb, -10.0, 0.0);
+    table.ingest(&tisb, -10.0, 5.0);
+    assert_eq!(
+        table.get(&key(0xABC123)).and_then(|a| a.alt_baro.get()),
+        Some(35000)
+    );
+    table.ingest(&tisb, -10.0, 20.0);
+    assert_eq!(
+        table.get(&key(0xABC123)).and_then(|a| a.alt_baro.get()),
+        Some(34000)
+    );
+}
+
+#[test]
+fn change_sets_name_what_changed() {
+    use skyspy::track::aircraft::changed;
+    let mut table = TrackTable::new(TrackConfig::default());
+    let mut m = msg(0x4840D6, Source::Adsb);
+    m.squawk = Some(Squawk(7700));
+    table.ingest(&m, -10.0, 0.0);
+    let c = table.take_changes();
+    assert_eq!(c.len(), 1);
+    assert_ne!(c[0].1 & changed::SQUAWK, 0);
+    table.ingest(&m, -10.0, 1.0);
+    assert!(
+        table.take_changes().is_empty(),
+        "same values: nothing changed"
+    );
+    m.squawk = Some(Squawk(1200));
+    table.ingest(&m, -10.0, 2.0);
+    assert_eq!(table.take_changes(), vec![(key(0x4840D6), changed::SQUAWK)]);
+}
+
+#[test]
+fn records_use_aircraft_json_names_and_omit_unknowns() {
+    let mut table = TrackTable::new(TrackConfig {
+        receiver: Some(HOME),
+        ..TrackConfig::default()
+    });
+    let mut m = msg(0x0000AB, Source::Tisb);
+    m.non_icao = Some(true);
+    m.on_ground = Some(true);
+    m.altitude = Some(0);
+    m.squawk = Some(Squawk(1200));
+    table.ingest(&m, -12.34, 3.0);
+    let r = &table.records(4.0)[0];
+    let v = serde_json::to_value(r).expect("json");
+    assert_eq!(v["hex"], "~0000ab");
+    assert_eq!(v["type"], "tisb_trackfile");
+    assert_eq!(v["alt_baro"], "ground");
+    assert_eq!(v["squawk"], "1200");
+    assert_eq!(v["seen"], 1.0);
+    assert_eq!(v["source_band"], "1090");
+    let obj = v.as_object().expect("object");
+    assert!(obj.values().all(|x| !x.is_null()), "no nulls: {v}");
+    assert!(!obj.contains_key("lat") && !obj.contains_key("distance_nm"));
+}
+
+fn hex(s: &str) -> Vec<u8> {
+    (0..s.len())
+        .step_by(2)
+        .map(|i| u8::from_str_radix(&s[i..i + 2], 16).expect("hex"))
+        .collect()
+}
