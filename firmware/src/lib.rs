@@ -6,4 +6,5 @@ pub mod decode_cmd;
 pub mod demo;
 pub mod hex_cmd;
 pub mod positions;
+pub mod safety;
 pub mod track;
