@@ -8,4 +8,5 @@ pub mod demo;
 pub mod hex_cmd;
 pub mod positions;
 pub mod safety;
+pub mod stats;
 pub mod track;
