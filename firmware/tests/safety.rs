@@ -168,6 +168,28 @@ fn squawk_7700_raises_resolves_and_respects_the_cooldown() {
 }
 
 #[test]
+fn hijack_and_radio_failure_squawks_have_their_own_events() {
+    let mut w = World::new();
+    for (icao, code, t, sev) in [
+        (0x400001, 7500, EventType::SquawkHijack, Severity::Critical),
+        (
+            0x400002,
+            7600,
+            EventType::SquawkRadioFailure,
+            Severity::Warning,
+        ),
+    ] {
+        w.reply(encode::identity_reply(icao, code), icao, 0.0);
+        let c = w.take();
+        assert!(
+            matches!(of_type(&c, t)[..], [Change::Raised(e)] if e.severity == sev && e.icao == format!("{icao:06x}"))
+        );
+        w.reply(encode::identity_reply(icao, 2000), icao, 1.0);
+        assert!(matches!(of_type(&w.take(), t)[..], [Change::Resolved(_)]));
+    }
+}
+
+#[test]
 fn acas_ra_pair_from_the_aircraft_own_reports() {
     let mut w = World::new();
     // DF16 with an active corrective, downward RA against 0xABCDEF (tests/oracle/vectors.txt).

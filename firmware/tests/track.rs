@@ -218,3 +218,29 @@ fn hex(s: &str) -> Vec<u8> {
         .map(|i| u8::from_str_radix(&s[i..i + 2], 16).expect("hex"))
         .collect()
 }
+
+#[test]
+fn real_capture_builds_one_track() {
+    // modes1.bin (2.0 MS/s, snipped): one aircraft, 4d2023. Its sample times are not real
+    // time (the README's caveat), so only identity and altitude are checked, not positions.
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../../shared/testdata/modes/modes1.bin");
+    let iq = std::fs::read(path).expect("capture");
+    let mut rx = Receiver::new(IqFormat::Cu8, SampleRate::Msps2_0, RepairConfig::default());
+    let mut frames = Vec::new();
+    rx.push(&iq, &mut frames);
+    rx.finish(&mut frames);
+    let mut table = TrackTable::new(TrackConfig::default());
+    for f in &frames {
+        table.ingest(&decode(f), f.signal_dbfs, f.sample / 2e6);
+    }
+    assert_eq!(table.len(), 1);
+    let a = table.get(&key(0x4d2023)).expect("4d2023");
+    assert_eq!(a.messages as usize, frames.len());
+    assert!(a.flight.get().is_some() && a.alt_baro.get().is_some());
+    let r = serde_json::to_value(a.record(0.2, None)).expect("json");
+    assert_eq!(
+        (r["hex"].as_str(), r["type"].as_str()),
+        (Some("4d2023"), Some("adsb_icao"))
+    );
+}
