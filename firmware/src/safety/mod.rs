@@ -132,13 +132,10 @@ impl SafetyEngine {
         ] {
             if squawk == Some(code) {
                 let msg = format!("squawk {code}");
-                self.raise(
+                self.raise_one(
                     t,
-                    key,
-                    None,
                     sev,
                     a,
-                    None,
                     msg,
                     serde_json::json!({"squawk": format!("{code:04}")}),
                     now,
@@ -157,31 +154,10 @@ impl SafetyEngine {
                 } else {
                     Severity::Warning
                 };
-                let names = [
-                    "none",
-                    "general",
-                    "lifeguard",
-                    "minfuel",
-                    "nordo",
-                    "unlawful",
-                    "downed",
-                    "reserved",
-                ];
-                let name = names[usize::from(state & 7)];
+                let name = crate::track::aircraft::EMERGENCY[usize::from(state & 7)];
                 let msg = format!("emergency status: {name}");
                 let details = serde_json::json!({"emergency": name});
-                self.raise(
-                    EventType::EmergencyStatus,
-                    key,
-                    None,
-                    sev,
-                    a,
-                    None,
-                    msg,
-                    details,
-                    now,
-                    out,
-                );
+                self.raise_one(EventType::EmergencyStatus, sev, a, msg, details, now, out);
             }
         }
         if m.issued_ra == Some(true) || m.ara.is_some_and(|ara| ara != 0) {
@@ -201,18 +177,7 @@ impl SafetyEngine {
                 None => format!("ACAS resolution advisory ({sense})"),
             };
             let details = serde_json::json!({"sense": sense, "threat_icao": threat, "ara": m.ara, "multiple_threat": m.multiple_threat});
-            self.raise(
-                EventType::AcasRa,
-                key,
-                None,
-                sev,
-                a,
-                None,
-                msg,
-                details,
-                now,
-                out,
-            );
+            self.raise_one(EventType::AcasRa, sev, a, msg, details, now, out);
         } else if m.ra_terminated == Some(true) {
             self.resolve((EventType::AcasRa, key, None), now, out);
         }
@@ -225,13 +190,10 @@ impl SafetyEngine {
                     Severity::Warning
                 };
                 let msg = format!("vertical rate {vr} ft/min");
-                self.raise(
+                self.raise_one(
                     EventType::ExtremeVs,
-                    key,
-                    None,
                     sev,
                     a,
-                    None,
                     msg,
                     serde_json::json!({"vertical_rate": vr}),
                     now,
@@ -296,6 +258,23 @@ impl SafetyEngine {
             self.resolve(k, now, out);
         }
         self.cooldown.retain(|_, (t, _)| now - *t <= c.cooldown_s);
+    }
+
+    /// Raises (or updates) an event about one aircraft.
+    #[allow(clippy::too_many_arguments)]
+    fn raise_one(
+        &mut self,
+        t: EventType,
+        severity: Severity,
+        a: &Aircraft,
+        message: String,
+        details: serde_json::Value,
+        now: f64,
+        out: &mut Vec<Change>,
+    ) {
+        self.raise(
+            t, a.key, None, severity, a, None, message, details, now, out,
+        );
     }
 
     #[allow(clippy::too_many_arguments)]

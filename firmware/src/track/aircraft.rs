@@ -52,7 +52,7 @@ pub mod changed {
 }
 
 /// Emergency names of aircraft.json, by BDS 6,1 emergency state.
-const EMERGENCY: [&str; 8] = [
+pub const EMERGENCY: [&str; 8] = [
     "none",
     "general",
     "lifeguard",
