@@ -33,11 +33,18 @@ pub fn process_usage() -> Option<ProcessUsage> {
     let ticks = 100.0; // USER_HZ on Linux
     let utime: f64 = fields.get(11)?.parse().ok()?;
     let stime: f64 = fields.get(12)?.parse().ok()?;
-    let statm = std::fs::read_to_string("/proc/self/statm").ok()?;
-    let rss_pages: u64 = statm.split_whitespace().nth(1)?.parse().ok()?;
+    // VmRSS is in kB whatever the page size (Raspberry Pi 5 kernels use 16 KiB pages).
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let rss_kb: u64 = status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmRSS:"))?
+        .split_whitespace()
+        .next()?
+        .parse()
+        .ok()?;
     Some(ProcessUsage {
         cpu_seconds: (utime + stime) / ticks,
-        rss_bytes: rss_pages * 4096,
+        rss_bytes: rss_kb * 1024,
     })
 }
 

@@ -177,6 +177,24 @@ fn cooldown_holds_repeat_alerts() {
 }
 
 #[test]
+fn forgetting_an_aircraft_that_left_clears_its_cooldown() {
+    let (t, key) = table();
+    let mut r = one("squawk", "eq", serde_json::json!("7700"));
+    r.cooldown_s = 600.0;
+    let rules = [Rule::compile(r).expect("rule")];
+    let mut engine = AlertEngine::new();
+    let a = t.get(&key).expect("track");
+    assert_eq!(engine.evaluate(&rules, a, 0.0, None).len(), 1);
+    assert!(engine.evaluate(&rules, a, 10.0, None).is_empty());
+    engine.forget(&[key]);
+    assert_eq!(
+        engine.evaluate(&rules, a, 20.0, None).len(),
+        1,
+        "no state kept for a departed aircraft"
+    );
+}
+
+#[test]
 fn validation_errors_name_the_field_and_the_problem() {
     use serde_json::json;
     let err = |r: RuleSpec| Rule::compile(r).expect_err("invalid");
