@@ -24,6 +24,8 @@ pub enum Command {
     Demo(crate::demo::DemoArgs),
     /// Decode replies given as hex lines (dump1090 raw, AVR or bare) to JSON.
     Hex(crate::hex_cmd::HexArgs),
+    /// Run the daemon: receive, track, and serve the Realtime API (no radio: the simulator).
+    Run(crate::daemon::RunArgs),
 }
 
 /// Errors that end the program, each with its exit code (sysexits.h).
@@ -34,6 +36,9 @@ pub enum CliError {
     Input(String),
     #[error(transparent)]
     Io(#[from] std::io::Error),
+    /// A config file or flag that cannot be used (EX_USAGE: systemd does not restart).
+    #[error(transparent)]
+    Config(#[from] crate::config::ConfigError),
 }
 
 impl CliError {
@@ -41,6 +46,7 @@ impl CliError {
         match self {
             CliError::Input(_) => 65,
             CliError::Io(_) => 74,
+            CliError::Config(_) => 64,
         }
     }
 }
@@ -51,5 +57,6 @@ pub fn run(cli: Cli) -> Result<(), CliError> {
         Command::Simulate(args) => decode_cmd::simulate(&args),
         Command::Demo(args) => crate::demo::demo(&args),
         Command::Hex(args) => crate::hex_cmd::hex(&args),
+        Command::Run(args) => crate::daemon::main(&args),
     }
 }

@@ -2,11 +2,16 @@
 //! the pure signal processing of the `dsp` crate.
 
 pub mod alerts;
+pub mod api;
 pub mod cli;
+pub mod config;
+pub mod core;
+pub mod daemon;
 pub mod decode_cmd;
 pub mod demo;
 pub mod hex_cmd;
 pub mod positions;
 pub mod safety;
+pub mod source;
 pub mod stats;
 pub mod track;

@@ -27,7 +27,7 @@ impl ChipModel {
                 return 0.0;
             }
             let c = c as usize;
-            f64::from(u8::from(bit(c / 2) == (c % 2 == 0)))
+            f64::from(u8::from(bit(c / 2) == c.is_multiple_of(2)))
         };
         // Normal equations for [1, x, s].
         let mut a = [[0f64; 3]; 3];

@@ -1,0 +1,542 @@
+//! One connected client of the main namespace: what it subscribed to, its own baseline and
+//! `seq` for aircraft deltas, its rate limits, its batch, and its inbound token bucket.
+//!
+//! The fan-out task and this client's handlers both send to it, each holding this client's
+//! lock for the duration of a send, so `seq` and snapshot/delta order are consistent without
+//! a lock shared between clients.
+//!
+//! Backpressure: socketioxide gives each socket a bounded packet queue and refuses a packet
+//! when it is full. A refused aircraft message leaves `seq` where it was and drops the
+//! baseline, so the next send is a fresh snapshot: a stalled client never accumulates stale
+//! positions, and its other topics keep their own state. Urgent events that do not fit wait
+//! in a small bounded retry queue.
+
+use super::world::{DeltaParts, World};
+use crate::core::Topic;
+use serde::Serialize;
+use serde_json::value::RawValue;
+use socketioxide::extract::SocketRef;
+use socketioxide::{SendError, SocketError};
+use std::collections::VecDeque;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+/// A batch holds at most this many events ...
+pub const BATCH_MAX_EVENTS: usize = 50;
+/// ... and at most this many bytes of event data.
+pub const BATCH_MAX_BYTES: usize = 1 << 20;
+/// Urgent events kept for a client whose queue is full.
+const RETRY_MAX: usize = 256;
+
+/// Inbound rate limit: a token bucket (protocol.md: 10/s, burst 30).
+#[derive(Debug)]
+pub struct TokenBucket {
+    tokens: f64,
+    rate: f64,
+    burst: f64,
+    at: Instant,
+}
+
+impl TokenBucket {
+    pub fn new(rate: f64, burst: f64, now: Instant) -> Self {
+        Self {
+            tokens: burst,
+            rate,
+            burst,
+            at: now,
+        }
+    }
+
+    pub fn take(&mut self, now: Instant) -> bool {
+        let dt = now.saturating_duration_since(self.at).as_secs_f64();
+        self.at = now;
+        self.tokens = (self.tokens + dt * self.rate).min(self.burst);
+        if self.tokens >= 1.0 {
+            self.tokens -= 1.0;
+            true
+        } else {
+            false
+        }
+    }
+}
+
+/// An event waiting for the client's next send cycle.
+#[derive(Clone, Debug)]
+pub struct Queued {
+    pub event: &'static str,
+    pub data: Arc<RawValue>,
+}
+
+#[derive(Serialize)]
+struct AircraftSnapshot<'a> {
+    seq: u64,
+    aircraft: &'a RawValue,
+    count: usize,
+    timestamp: u64,
+}
+
+#[derive(Serialize)]
+struct AircraftUpdate<'a> {
+    seq: u64,
+    #[serde(rename = "type")]
+    kind: &'static str,
+    added: &'a RawValue,
+    updated: &'a RawValue,
+    removed: &'a RawValue,
+    timestamp: u64,
+}
+
+#[derive(Serialize)]
+struct BatchItem<'a> {
+    event: &'a str,
+    data: &'a RawValue,
+}
+
+#[derive(Serialize)]
+struct Batch<'a> {
+    events: Vec<BatchItem<'a>>,
+    count: usize,
+    window_ms: u64,
+}
+
+/// Per-world caches shared by all clients in one fan-out pass.
+#[derive(Default)]
+pub struct WorldCache {
+    version: u64,
+    snapshot: Option<Arc<RawValue>>,
+    deltas: std::collections::HashMap<u64, Option<Arc<DeltaParts>>>,
+}
+
+impl WorldCache {
+    fn reset_for(&mut self, w: &World) {
+        if self.version != w.version {
+            self.version = w.version;
+            self.snapshot = None;
+            self.deltas.clear();
+        }
+    }
+
+    fn snapshot(&mut self, w: &World) -> Arc<RawValue> {
+        self.reset_for(w);
+        self.snapshot
+            .get_or_insert_with(|| super::world::raw(&w.records()).into())
+            .clone()
+    }
+
+    fn delta(&mut self, w: &World, base: u64) -> Option<Arc<DeltaParts>> {
+        self.reset_for(w);
+        self.deltas
+            .entry(base)
+            .or_insert_with(|| w.delta_since(base).map(Arc::new))
+            .clone()
+    }
+}
+
+/// Whether a send got through.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Sent {
+    Ok,
+    /// The client's queue is full.
+    Full,
+    /// The client is gone.
+    Closed,
+}
+
+pub struct Client {
+    pub socket: SocketRef,
+    /// Connected with a valid token.
+    pub authorized: bool,
+    subs: u8,
+    pub aircraft_period: Duration,
+    pub stats_period: Duration,
+    default_aircraft_period: Duration,
+    default_stats_period: Duration,
+    batch_window: Duration,
+    seq: u64,
+    /// World version the client holds; `None`: it needs a snapshot.
+    baseline: Option<u64>,
+    next_cycle: Instant,
+    next_aircraft: Instant,
+    next_stats: Instant,
+    stats_sent: u64,
+    pending: Vec<Queued>,
+    retry: VecDeque<Queued>,
+    last_cycle: Instant,
+    pub bucket: TokenBucket,
+    pub last_limited_notice: Option<Instant>,
+    /// Sends refused because the client's queue was full.
+    pub refused: u64,
+}
+
+impl Client {
+    pub fn new(
+        socket: SocketRef,
+        authorized: bool,
+        aircraft_hz: f64,
+        stats_hz: f64,
+        batch_window: Duration,
+        now: Instant,
+    ) -> Self {
+        let aircraft_period = Duration::from_secs_f64(1.0 / aircraft_hz);
+        let stats_period = Duration::from_secs_f64(1.0 / stats_hz);
+        Self {
+            socket,
+            authorized,
+            subs: 0,
+            aircraft_period,
+            stats_period,
+            default_aircraft_period: aircraft_period,
+            default_stats_period: stats_period,
+            batch_window,
+            seq: 0,
+            baseline: None,
+            next_cycle: now,
+            next_aircraft: now,
+            next_stats: now,
+            stats_sent: 0,
+            pending: Vec::new(),
+            retry: VecDeque::new(),
+            last_cycle: now,
+            bucket: TokenBucket::new(10.0, 30.0, now),
+            last_limited_notice: None,
+            refused: 0,
+        }
+    }
+
+    pub fn subscribed(&self, t: Topic) -> bool {
+        self.subs & t.bit() != 0
+    }
+
+    pub fn topics(&self) -> Vec<&'static str> {
+        Topic::ALL
+            .iter()
+            .filter(|t| self.subscribed(**t))
+            .map(|t| t.name())
+            .collect()
+    }
+
+    /// Adds a topic; true if it was not subscribed before.
+    pub fn join(&mut self, t: Topic) -> bool {
+        let new = !self.subscribed(t);
+        self.subs |= t.bit();
+        new
+    }
+
+    pub fn leave(&mut self, t: Topic) {
+        self.subs &= !t.bit();
+        if t == Topic::Aircraft {
+            self.baseline = None;
+        }
+    }
+
+    /// Sets a topic's rate (Hz); a client may only ask for less than the server's limit.
+    /// Returns the rate in force.
+    pub fn set_rate(&mut self, t: Topic, hz: f64) -> Option<f64> {
+        let slot = match t {
+            Topic::Aircraft => (&mut self.aircraft_period, self.default_aircraft_period),
+            Topic::Stats => (&mut self.stats_period, self.default_stats_period),
+            _ => return None,
+        };
+        let min = slot.1;
+        let period = if hz.is_finite() && hz > 0.0 {
+            Duration::from_secs_f64((1.0 / hz).min(3600.0)).max(min)
+        } else {
+            min
+        };
+        *slot.0 = period;
+        Some(1.0 / period.as_secs_f64())
+    }
+
+    /// The send cycle: the aircraft period for aircraft subscribers, never longer than the
+    /// batch window.
+    fn cycle(&self) -> Duration {
+        if self.subscribed(Topic::Aircraft) {
+            self.aircraft_period.min(self.batch_window)
+        } else {
+            self.batch_window
+        }
+    }
+
+    pub fn emit(&mut self, event: &str, data: &(impl Serialize + ?Sized)) -> Sent {
+        match self.socket.emit(event, data) {
+            Ok(()) => Sent::Ok,
+            Err(SendError::Socket(SocketError::InternalChannelFull)) => {
+                self.refused += 1;
+                Sent::Full
+            }
+            Err(SendError::Socket(SocketError::Closed)) => Sent::Closed,
+            Err(e) => {
+                tracing::warn!(sid = %self.socket.id, "emit {event} failed: {e}");
+                Sent::Closed
+            }
+        }
+    }
+
+    /// Sends `aircraft:snapshot` now and makes it the baseline.
+    pub fn send_aircraft_snapshot(&mut self, w: &World, cache: &mut WorldCache) -> Sent {
+        let records = cache.snapshot(w);
+        let payload = AircraftSnapshot {
+            seq: self.seq + 1,
+            aircraft: &records,
+            count: w.aircraft.len(),
+            timestamp: w.timestamp_ms,
+        };
+        let sent = self.emit("aircraft:snapshot", &payload);
+        if sent == Sent::Ok {
+            self.seq += 1;
+            self.baseline = Some(w.version);
+        }
+        sent
+    }
+
+    /// The aircraft message that brings this client up to `w`, if it is behind; the
+    /// baseline and `seq` advance (call [`Client::aircraft_refused`] if it is not delivered).
+    fn aircraft_message(&mut self, w: &World, cache: &mut WorldCache) -> Option<Queued> {
+        let (event, data) = match self.baseline {
+            Some(b) if b >= w.version => return None,
+            Some(b) => match cache.delta(w, b) {
+                Some(d) => {
+                    let payload = AircraftUpdate {
+                        seq: self.seq + 1,
+                        kind: "delta",
+                        added: &d.added,
+                        updated: &d.updated,
+                        removed: &d.removed,
+                        timestamp: w.timestamp_ms,
+                    };
+                    ("aircraft:update", super::world::raw(&payload))
+                }
+                None => ("aircraft:snapshot", self.snapshot_payload(w, cache)),
+            },
+            None => ("aircraft:snapshot", self.snapshot_payload(w, cache)),
+        };
+        self.seq += 1;
+        self.baseline = Some(w.version);
+        Some(Queued {
+            event,
+            data: data.into(),
+        })
+    }
+
+    fn snapshot_payload(&self, w: &World, cache: &mut WorldCache) -> Box<RawValue> {
+        let records = cache.snapshot(w);
+        super::world::raw(&AircraftSnapshot {
+            seq: self.seq + 1,
+            aircraft: &records,
+            count: w.aircraft.len(),
+            timestamp: w.timestamp_ms,
+        })
+    }
+
+    /// An aircraft message was not delivered: take its `seq` back and start over from a
+    /// snapshot.
+    fn aircraft_refused(&mut self) {
+        self.seq -= 1;
+        self.baseline = None;
+    }
+
+    /// An emergency squawk appeared: the delta goes now, outside the rate limit and batch.
+    pub fn send_urgent_aircraft(&mut self, w: &World, cache: &mut WorldCache) -> Sent {
+        if !self.subscribed(Topic::Aircraft) {
+            return Sent::Ok;
+        }
+        match self.aircraft_message(w, cache) {
+            None => Sent::Ok,
+            Some(q) => {
+                let sent = self.emit(q.event, &*q.data);
+                if sent != Sent::Ok {
+                    self.aircraft_refused();
+                }
+                sent
+            }
+        }
+    }
+
+    /// A server event for this client: urgent ones go now, the rest wait for the cycle.
+    pub fn offer(&mut self, q: &Queued, urgent: bool) -> Sent {
+        if !urgent {
+            self.pending.push(q.clone());
+            return Sent::Ok;
+        }
+        self.flush_retry();
+        let sent = if self.retry.is_empty() {
+            self.emit(q.event, &*q.data)
+        } else {
+            Sent::Full
+        };
+        if sent == Sent::Full {
+            if self.retry.len() == RETRY_MAX {
+                self.retry.pop_front();
+                tracing::warn!(sid = %self.socket.id, "client too slow: an urgent event was dropped");
+            }
+            self.retry.push_back(q.clone());
+        }
+        sent
+    }
+
+    fn flush_retry(&mut self) {
+        while let Some(q) = self.retry.front() {
+            let (event, data) = (q.event, q.data.clone());
+            if self.emit(event, &*data) != Sent::Ok {
+                return;
+            }
+            self.retry.pop_front();
+        }
+    }
+
+    /// Runs this client's send cycle if it is due: the aircraft delta (at its rate), the
+    /// stats tick (at its rate) and queued events, one event alone or several as `batch`.
+    pub fn cycle_due(
+        &mut self,
+        now: Instant,
+        w: &World,
+        stats: Option<(u64, &Arc<RawValue>)>,
+        cache: &mut WorldCache,
+    ) -> Sent {
+        if now < self.next_cycle {
+            return Sent::Ok;
+        }
+        self.flush_retry();
+        let mut out = Vec::new();
+        let mut aircraft_at = None;
+        if self.subscribed(Topic::Aircraft) && now >= self.next_aircraft {
+            if let Some(q) = self.aircraft_message(w, cache) {
+                aircraft_at = Some(out.len());
+                out.push(q);
+                self.next_aircraft = next_due(self.next_aircraft, self.aircraft_period, now);
+            }
+        }
+        if let Some((version, data)) = stats {
+            if self.subscribed(Topic::Stats) && now >= self.next_stats && version > self.stats_sent
+            {
+                self.stats_sent = version;
+                out.push(Queued {
+                    event: "stats:tick",
+                    data: data.clone(),
+                });
+                self.next_stats = next_due(self.next_stats, self.stats_period, now);
+            }
+        }
+        out.append(&mut self.pending);
+        let window = now.saturating_duration_since(self.last_cycle);
+        self.last_cycle = now;
+        self.next_cycle = next_due(self.next_cycle, self.cycle(), now);
+        let sent = self.send_batched(&out, window);
+        if sent != Sent::Ok && aircraft_at.is_some() {
+            self.aircraft_refused();
+        }
+        sent
+    }
+
+    /// One event as itself; more as `batch` messages within the count and size bounds.
+    fn send_batched(&mut self, out: &[Queued], window: Duration) -> Sent {
+        match out {
+            [] => Sent::Ok,
+            [one] => self.emit(one.event, &*one.data),
+            _ => {
+                for chunk in batches(out) {
+                    let batch = Batch {
+                        events: chunk
+                            .iter()
+                            .map(|q| BatchItem {
+                                event: q.event,
+                                data: &q.data,
+                            })
+                            .collect(),
+                        count: chunk.len(),
+                        window_ms: window.as_millis() as u64,
+                    };
+                    let sent = self.emit("batch", &batch);
+                    if sent != Sent::Ok {
+                        return sent;
+                    }
+                }
+                Sent::Ok
+            }
+        }
+    }
+
+    /// Sends the stats tick now (the `stats` topic's snapshot on subscribe).
+    pub fn send_stats_now(&mut self, stats: Option<(u64, &Arc<RawValue>)>) -> Sent {
+        match stats {
+            Some((version, data)) => {
+                self.stats_sent = version;
+                self.emit("stats:tick", &**data)
+            }
+            None => Sent::Ok,
+        }
+    }
+}
+
+/// The next due time: one period after the last, not before now (no bursts to catch up).
+fn next_due(last: Instant, period: Duration, now: Instant) -> Instant {
+    (last + period).max(now)
+}
+
+/// Splits events into batches of at most [`BATCH_MAX_EVENTS`] and [`BATCH_MAX_BYTES`]
+/// (an event larger than the byte bound travels alone).
+pub fn batches(events: &[Queued]) -> Vec<&[Queued]> {
+    let mut out = Vec::new();
+    let mut start = 0;
+    let mut bytes = 0;
+    for (i, q) in events.iter().enumerate() {
+        let n = q.data.get().len();
+        if i > start && (i - start == BATCH_MAX_EVENTS || bytes + n > BATCH_MAX_BYTES) {
+            out.push(&events[start..i]);
+            start = i;
+            bytes = 0;
+        }
+        bytes += n;
+    }
+    if start < events.len() {
+        out.push(&events[start..]);
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn q(bytes: usize) -> Queued {
+        let s = format!("\"{}\"", "x".repeat(bytes.saturating_sub(2)));
+        Queued {
+            event: "e",
+            data: Arc::from(RawValue::from_string(s).unwrap()),
+        }
+    }
+
+    #[test]
+    fn batches_hold_at_most_50_events() {
+        let events: Vec<Queued> = (0..120).map(|_| q(10)).collect();
+        let sizes: Vec<usize> = batches(&events).iter().map(|b| b.len()).collect();
+        assert_eq!(sizes, vec![50, 50, 20]);
+    }
+
+    #[test]
+    fn batches_hold_at_most_a_megabyte() {
+        let events: Vec<Queued> = (0..5).map(|_| q(400_000)).collect();
+        let sizes: Vec<usize> = batches(&events).iter().map(|b| b.len()).collect();
+        assert_eq!(sizes, vec![2, 2, 1]);
+        let big = vec![q(2 << 20), q(10)];
+        assert_eq!(batches(&big).len(), 2);
+    }
+
+    #[test]
+    fn token_bucket_allows_the_burst_then_the_rate() {
+        let t0 = Instant::now();
+        let mut b = TokenBucket::new(10.0, 30.0, t0);
+        assert_eq!((0..100).filter(|_| b.take(t0)).count(), 30);
+        let t1 = t0 + Duration::from_millis(500);
+        assert_eq!((0..100).filter(|_| b.take(t1)).count(), 5);
+    }
+
+    #[test]
+    fn next_due_does_not_burst_after_a_stall() {
+        let t0 = Instant::now();
+        let p = Duration::from_millis(100);
+        assert_eq!(next_due(t0, p, t0), t0 + p);
+        let late = t0 + Duration::from_secs(5);
+        assert_eq!(next_due(t0, p, late), late);
+    }
+}

@@ -1,0 +1,175 @@
+//! The Realtime API (shared/docs/protocol.md): Socket.IO over axum + socketioxide.
+//!
+//! ```text
+//!  core ──watch World / Stats──→ fan-out task ──per client: delta, rate limit, batch──→ socket
+//!       ──Outgoing (urgent)────→      │
+//!  socket ──subscribe/request──→ handlers (main_ns, requests) ──Cmd──→ core
+//! ```
+//!
+//! - `world`: the published picture and per-baseline deltas.
+//! - `client`: one client's subscriptions, `seq`, rates, batch and inbound token bucket.
+//! - `fanout`: the one task that turns picture changes and events into per-client sends.
+//! - `main_ns`, `requests`: the `/` namespace; `other_ns`: `/acars`, `/audio`, `/cannonball`.
+
+pub mod client;
+pub mod fanout;
+pub mod main_ns;
+pub mod other_ns;
+pub mod requests;
+pub mod world;
+
+use crate::config::AuthMode;
+use crate::core::{Cmd, CoreCounters, StatsTick};
+use crate::source::SourceStatus;
+use client::{Client, WorldCache};
+use serde_json::value::RawValue;
+use socketioxide::socket::Sid;
+use std::collections::{BTreeMap, HashMap, VecDeque};
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::{Duration, Instant};
+use tokio::sync::{mpsc, watch};
+use world::World;
+
+/// Alerts kept for `alert:snapshot`.
+const RECENT_ALERTS: usize = 100;
+/// Largest inbound Socket.IO packet (protocol.md: 1 MB).
+pub const MAX_INBOUND: u64 = 1 << 20;
+
+/// What the API needs from the config.
+#[derive(Clone, Debug)]
+pub struct ApiSettings {
+    pub auth: AuthMode,
+    pub tokens: Vec<String>,
+    pub aircraft_hz: f64,
+    pub stats_hz: f64,
+    pub batch_window: Duration,
+    pub ping_interval: Duration,
+    pub ping_timeout: Duration,
+    pub client_queue: usize,
+    pub receiver: (f64, f64),
+}
+
+/// Locks a mutex, recovering the data if a panicking thread poisoned it (the data here
+/// stays consistent between statements, so a poisoned lock is still usable).
+pub fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+/// API-side counters for `system-status`.
+#[derive(Debug, Default)]
+pub struct ApiCounters {
+    pub connections: std::sync::atomic::AtomicU64,
+    pub rate_limited: std::sync::atomic::AtomicU64,
+    pub bad_payloads: std::sync::atomic::AtomicU64,
+}
+
+/// State shared by the handlers and the fan-out.
+pub struct Hub {
+    pub settings: ApiSettings,
+    clients: Mutex<HashMap<Sid, Arc<Mutex<Client>>>>,
+    pub world: watch::Receiver<Arc<World>>,
+    pub stats: watch::Receiver<Arc<StatsTick>>,
+    pub core: mpsc::Sender<Cmd>,
+    pub source: Arc<SourceStatus>,
+    pub core_counters: Arc<CoreCounters>,
+    pub counters: ApiCounters,
+    /// Open safety events by id (the `safety` topic's snapshot).
+    pub safety_active: Mutex<BTreeMap<u64, Arc<RawValue>>>,
+    pub recent_alerts: Mutex<VecDeque<Arc<RawValue>>>,
+    /// Snapshot cache for handlers (the fan-out keeps its own).
+    pub cache: Mutex<WorldCache>,
+    pub started: Instant,
+}
+
+impl Hub {
+    pub fn new(
+        settings: ApiSettings,
+        world: watch::Receiver<Arc<World>>,
+        stats: watch::Receiver<Arc<StatsTick>>,
+        core: mpsc::Sender<Cmd>,
+        source: Arc<SourceStatus>,
+        core_counters: Arc<CoreCounters>,
+    ) -> Self {
+        Self {
+            settings,
+            clients: Mutex::new(HashMap::new()),
+            world,
+            stats,
+            core,
+            source,
+            core_counters,
+            counters: ApiCounters::default(),
+            safety_active: Mutex::new(BTreeMap::new()),
+            recent_alerts: Mutex::new(VecDeque::new()),
+            cache: Mutex::new(WorldCache::default()),
+            started: Instant::now(),
+        }
+    }
+
+    pub fn client(&self, sid: Sid) -> Option<Arc<Mutex<Client>>> {
+        lock(&self.clients).get(&sid).cloned()
+    }
+
+    pub fn add_client(&self, sid: Sid, c: Arc<Mutex<Client>>) {
+        lock(&self.clients).insert(sid, c);
+    }
+
+    pub fn remove_client(&self, sid: Sid) {
+        lock(&self.clients).remove(&sid);
+    }
+
+    pub fn clients(&self) -> Vec<Arc<Mutex<Client>>> {
+        lock(&self.clients).values().cloned().collect()
+    }
+
+    pub fn client_count(&self) -> usize {
+        lock(&self.clients).len()
+    }
+
+    /// True if `token` is one of the configured tokens (constant time per token).
+    pub fn token_valid(&self, token: Option<&str>) -> bool {
+        let Some(token) = token else { return false };
+        self.settings.tokens.iter().fold(false, |ok, t| {
+            ok | constant_time_eq::constant_time_eq(t.as_bytes(), token.as_bytes())
+        })
+    }
+
+    pub fn remember_alert(&self, data: Arc<RawValue>) {
+        let mut recent = lock(&self.recent_alerts);
+        if recent.len() == RECENT_ALERTS {
+            recent.pop_front();
+        }
+        recent.push_back(data);
+    }
+
+    /// The latest stats tick, if one was made.
+    pub fn stats_now(&self) -> Option<(u64, Arc<RawValue>)> {
+        let s = self.stats.borrow().clone();
+        s.data.clone().map(|d| (s.version, d))
+    }
+}
+
+/// The axum router with the Socket.IO layer and its namespaces.
+pub fn router(hub: Arc<Hub>) -> (axum::Router, socketioxide::SocketIo) {
+    let s = &hub.settings;
+    let (layer, io) = socketioxide::SocketIo::builder()
+        .ping_interval(s.ping_interval)
+        .ping_timeout(s.ping_timeout)
+        .max_payload(MAX_INBOUND)
+        .ws_max_message_size(MAX_INBOUND as usize)
+        .ws_max_frame_size(MAX_INBOUND as usize)
+        .max_buffer_size(s.client_queue)
+        .with_state(hub.clone())
+        .build_layer();
+    main_ns::register(&io);
+    other_ns::register(&io);
+    let router = axum::Router::new()
+        .route("/", axum::routing::get(index))
+        .layer(layer);
+    (router, io)
+}
+
+/// A plain page until the web UI lands (issue 5): says where the API is.
+async fn index() -> axum::response::Html<&'static str> {
+    axum::response::Html(include_str!("index.html"))
+}

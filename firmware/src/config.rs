@@ -1,0 +1,322 @@
+//! The daemon's configuration: a TOML file (every key optional, defaults below), then the
+//! command-line flags on top. A file that does not parse, an unknown key, or a value out of
+//! range is a [`ConfigError`] naming the key; `skyspy run` exits with code 64 (EX_USAGE) on
+//! it, and the systemd unit does not restart on that code.
+//!
+//! ```toml
+//! [receiver]
+//! lat = 52.31          # receiver position (decimal degrees); used for ranges and surface CPR
+//! lon = 4.76
+//!
+//! [source]
+//! kind = "auto"        # auto | simulator | replay  (auto: the simulator until radios land)
+//! file = "capture.cu8" # replay: the IQ file
+//! format = "cu8"       # replay: cu8 | cs16 | cf32
+//! rate = "2.4M"        # replay: 2.4M | 2.0M
+//! speed = 1.0          # replay: real-time multiple
+//! loop = false         # replay: start again at the end
+//!
+//! [simulator]
+//! aircraft = 40        # simulated aircraft around the receiver position
+//! seed = 1
+//! emergency_after_s = 30.0   # one aircraft squawks 7700 this long after start (omit: never)
+//! emergency_for_s = 60.0
+//!
+//! [api]
+//! listen = "0.0.0.0:8080"
+//! auth = "public"      # public | private | hybrid
+//! tokens = []          # accepted `auth.token` values (private / hybrid)
+//! aircraft_hz = 10.0   # most aircraft deltas per second per client
+//! stats_hz = 0.1       # stats:tick per second per client
+//! batch_window_ms = 200
+//! ping_interval_s = 25
+//! ping_timeout_s = 20
+//! client_queue = 64    # packets queued per client before it counts as stalled
+//!
+//! [alerts]
+//! rules_file = "alert-rules.json"
+//! ```
+
+use serde::Deserialize;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+/// A configuration that cannot be used; the message names the key.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("cannot read config {path}: {source}")]
+    Read {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("config {path}: {message}")]
+    Parse { path: PathBuf, message: String },
+    #[error("invalid setting {key}: {message}")]
+    Invalid { key: &'static str, message: String },
+}
+
+#[derive(Clone, Debug, Default, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct Config {
+    pub receiver: ReceiverConfig,
+    pub source: SourceConfig,
+    pub simulator: SimulatorConfig,
+    pub api: ApiConfig,
+    pub alerts: AlertsConfig,
+}
+
+#[derive(Clone, Debug, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct ReceiverConfig {
+    pub lat: f64,
+    pub lon: f64,
+}
+
+impl Default for ReceiverConfig {
+    /// Schiphol, where the simulator's traffic is by default.
+    fn default() -> Self {
+        Self {
+            lat: 52.31,
+            lon: 4.76,
+        }
+    }
+}
+
+#[derive(Clone, Copy, Debug, Default, Deserialize, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum SourceKind {
+    /// An SDR if one is found, else the simulator (radios arrive with issue 7).
+    #[default]
+    Auto,
+    Simulator,
+    Replay,
+}
+
+#[derive(Clone, Debug, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct SourceConfig {
+    pub kind: SourceKind,
+    pub file: Option<PathBuf>,
+    pub format: String,
+    pub rate: String,
+    pub speed: f64,
+    #[serde(rename = "loop")]
+    pub looping: bool,
+}
+
+impl Default for SourceConfig {
+    fn default() -> Self {
+        Self {
+            kind: SourceKind::Auto,
+            file: None,
+            format: "cu8".into(),
+            rate: "2.4M".into(),
+            speed: 1.0,
+            looping: false,
+        }
+    }
+}
+
+#[derive(Clone, Debug, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct SimulatorConfig {
+    pub aircraft: usize,
+    pub seed: u64,
+    pub emergency_after_s: Option<f64>,
+    pub emergency_for_s: f64,
+}
+
+impl Default for SimulatorConfig {
+    fn default() -> Self {
+        Self {
+            aircraft: 40,
+            seed: 1,
+            emergency_after_s: Some(30.0),
+            emergency_for_s: 60.0,
+        }
+    }
+}
+
+#[derive(Clone, Copy, Debug, Default, Deserialize, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum AuthMode {
+    /// No token needed (the default on a LAN).
+    #[default]
+    Public,
+    /// Every connection needs a valid token.
+    Private,
+    /// Anyone may read; changing state and `/audio` need a token.
+    Hybrid,
+}
+
+impl std::str::FromStr for AuthMode {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        match s {
+            "public" => Ok(AuthMode::Public),
+            "private" => Ok(AuthMode::Private),
+            "hybrid" => Ok(AuthMode::Hybrid),
+            _ => Err(format!("{s:?} is not public, private or hybrid")),
+        }
+    }
+}
+
+#[derive(Clone, Debug, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct ApiConfig {
+    pub listen: String,
+    pub auth: AuthMode,
+    pub tokens: Vec<String>,
+    pub aircraft_hz: f64,
+    pub stats_hz: f64,
+    pub batch_window_ms: u64,
+    pub ping_interval_s: f64,
+    pub ping_timeout_s: f64,
+    pub client_queue: usize,
+}
+
+impl Default for ApiConfig {
+    fn default() -> Self {
+        Self {
+            listen: "0.0.0.0:8080".into(),
+            auth: AuthMode::Public,
+            tokens: Vec::new(),
+            aircraft_hz: 10.0,
+            stats_hz: 0.1,
+            batch_window_ms: 200,
+            ping_interval_s: 25.0,
+            ping_timeout_s: 20.0,
+            client_queue: 64,
+        }
+    }
+}
+
+#[derive(Clone, Debug, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct AlertsConfig {
+    pub rules_file: PathBuf,
+}
+
+impl Default for AlertsConfig {
+    fn default() -> Self {
+        Self {
+            rules_file: PathBuf::from("alert-rules.json"),
+        }
+    }
+}
+
+impl Config {
+    /// Reads and validates a config file.
+    pub fn load(path: &Path) -> Result<Config, ConfigError> {
+        let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
+            path: path.to_owned(),
+            source,
+        })?;
+        let config: Config = toml::from_str(&text).map_err(|e| ConfigError::Parse {
+            path: path.to_owned(),
+            message: e.to_string(),
+        })?;
+        config.validate()?;
+        Ok(config)
+    }
+
+    /// Checks every value; the error names the first bad key.
+    pub fn validate(&self) -> Result<(), ConfigError> {
+        let bad = |key, message: &str| {
+            Err(ConfigError::Invalid {
+                key,
+                message: message.to_owned(),
+            })
+        };
+        if !(-90.0..=90.0).contains(&self.receiver.lat) {
+            return bad("receiver.lat", "must be within -90..90");
+        }
+        if !(-180.0..=180.0).contains(&self.receiver.lon) {
+            return bad("receiver.lon", "must be within -180..180");
+        }
+        if self.source.format.parse::<dsp::IqFormat>().is_err() {
+            return bad("source.format", "must be cu8, cs16 or cf32");
+        }
+        if self.source.rate.parse::<dsp::SampleRate>().is_err() {
+            return bad("source.rate", "must be 2.4M or 2.0M");
+        }
+        if !(self.source.speed > 0.0 && self.source.speed <= 100.0) {
+            return bad("source.speed", "must be in (0, 100]");
+        }
+        if self.source.kind == SourceKind::Replay && self.source.file.is_none() {
+            return bad("source.file", "is required when source.kind = \"replay\"");
+        }
+        if self.simulator.aircraft > 2000 {
+            return bad("simulator.aircraft", "must be at most 2000");
+        }
+        if self
+            .simulator
+            .emergency_after_s
+            .is_some_and(|s| s.is_nan() || s < 0.0)
+        {
+            return bad("simulator.emergency_after_s", "must be ≥ 0");
+        }
+        if self.api.listen.parse::<SocketAddr>().is_err() {
+            return bad("api.listen", "must be ADDRESS:PORT, e.g. 0.0.0.0:8080");
+        }
+        if self.api.auth != AuthMode::Public && self.api.tokens.is_empty() {
+            return bad(
+                "api.tokens",
+                "private and hybrid auth need at least one token",
+            );
+        }
+        if self.api.tokens.iter().any(|t| t.len() < 8) {
+            return bad("api.tokens", "each token needs at least 8 characters");
+        }
+        if !(self.api.aircraft_hz > 0.0 && self.api.aircraft_hz <= 10.0) {
+            return bad("api.aircraft_hz", "must be in (0, 10]");
+        }
+        if !(self.api.stats_hz > 0.0 && self.api.stats_hz <= 1.0) {
+            return bad("api.stats_hz", "must be in (0, 1]");
+        }
+        if !(10..=200).contains(&self.api.batch_window_ms) {
+            return bad("api.batch_window_ms", "must be in 10..=200");
+        }
+        if !(self.api.ping_interval_s >= 1.0 && self.api.ping_timeout_s >= 1.0) {
+            return bad("api.ping_interval_s", "heartbeat times must be ≥ 1 s");
+        }
+        if !(8..=4096).contains(&self.api.client_queue) {
+            return bad("api.client_queue", "must be in 8..=4096");
+        }
+        Ok(())
+    }
+
+    pub fn listen(&self) -> SocketAddr {
+        self.api
+            .listen
+            .parse()
+            .unwrap_or_else(|_| SocketAddr::from(([0, 0, 0, 0], 8080)))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn empty_file_is_the_defaults() {
+        let c: Config = toml::from_str("").unwrap();
+        assert_eq!(c, Config::default());
+        c.validate().unwrap();
+    }
+
+    #[test]
+    fn unknown_key_is_named() {
+        let e = toml::from_str::<Config>("[api]\nlisten_port = 1\n").unwrap_err();
+        assert!(e.to_string().contains("listen_port"), "{e}");
+    }
+
+    #[test]
+    fn out_of_range_value_is_named() {
+        let c: Config = toml::from_str("[receiver]\nlat = 123.0\n").unwrap();
+        let e = c.validate().unwrap_err().to_string();
+        assert!(e.contains("receiver.lat"), "{e}");
+        let c: Config = toml::from_str("[api]\nauth = \"private\"\n").unwrap();
+        assert!(c.validate().unwrap_err().to_string().contains("api.tokens"));
+    }
+}

@@ -1,0 +1,364 @@
+//! Where IQ comes from, and the DSP thread that turns it into decoded messages.
+//!
+//! ```text
+//!  simulator (TrafficSim) ─┐
+//!                          ├─ IqBlock ─→ Receiver (demod + CRC) ─→ decode ─→ Block ─→ core task
+//!  IQ file (replay)  ──────┘        DSP thread, paced to real time × speed     (bounded channel)
+//! ```
+//!
+//! The DSP runs on its own OS thread so the async runtime never waits on it. Time inside the
+//! pipeline is *stream time*: seconds of samples since the source started. The track table
+//! runs on it, so a replay at 4× ages tracks and pairs CPR frames as the air did, and a replay
+//! that ends leaves the picture as it was at its last sample.
+
+use crate::config::{Config, SourceKind};
+use dsp::cpr::Position;
+use dsp::decode::{decode, Message};
+use dsp::gen::{TrafficConfig, TrafficSim};
+use dsp::{Frame, IqFormat, Receiver, RepairConfig, SampleRate};
+use serde::Serialize;
+use std::io::{Read, Seek, SeekFrom};
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+use tokio::sync::mpsc;
+
+/// Seconds of IQ handled per step (and so the pipeline's latency floor).
+const BLOCK_S: f64 = 0.05;
+
+/// One message as heard: the frame (timing, signal level) and its decoding.
+#[derive(Clone, Debug)]
+pub struct Heard {
+    pub frame: Frame,
+    pub message: Message,
+}
+
+/// What one step of the source produced.
+#[derive(Debug)]
+pub struct Block {
+    pub heard: Vec<Heard>,
+    /// Stream time at the end of the block (s).
+    pub stream_s: f64,
+    /// When the block's last sample was handed over (for latency accounting).
+    pub at: Instant,
+}
+
+/// The source in use, as `receiver-info` and `stats:tick` show it.
+#[derive(Debug)]
+pub struct SourceStatus {
+    pub kind: &'static str,
+    pub description: String,
+    pub format: IqFormat,
+    pub rate: SampleRate,
+    pub samples: AtomicU64,
+    pub frames: AtomicU64,
+    pub running: AtomicBool,
+    pub ended: AtomicBool,
+    pub error: Mutex<Option<String>>,
+}
+
+#[derive(Serialize)]
+pub struct SourceReport {
+    pub kind: &'static str,
+    pub description: String,
+    pub band: &'static str,
+    pub format: String,
+    pub sample_rate: u64,
+    pub healthy: bool,
+    pub state: &'static str,
+    pub samples: u64,
+    pub frames: u64,
+    pub error: Option<String>,
+}
+
+impl SourceStatus {
+    pub fn report(&self) -> SourceReport {
+        let error = self.error.lock().map(|e| e.clone()).unwrap_or_default();
+        let state = if error.is_some() {
+            "failed"
+        } else if self.ended.load(Ordering::Relaxed) {
+            "ended"
+        } else {
+            "running"
+        };
+        SourceReport {
+            kind: self.kind,
+            description: self.description.clone(),
+            band: "1090",
+            format: self.format.to_string(),
+            sample_rate: self.rate.hz(),
+            healthy: error.is_none(),
+            state,
+            samples: self.samples.load(Ordering::Relaxed),
+            frames: self.frames.load(Ordering::Relaxed),
+            error,
+        }
+    }
+
+    fn fail(&self, message: String) {
+        tracing::error!(source = self.kind, "{message}");
+        if let Ok(mut e) = self.error.lock() {
+            *e = Some(message);
+        }
+    }
+}
+
+/// A configured source, ready to start.
+pub enum Source {
+    Simulator(Box<Simulated>),
+    Replay(Replay),
+}
+
+pub struct Simulated {
+    sim: TrafficSim,
+    emergency: Option<(f64, f64)>,
+    normal_squawk: u16,
+}
+
+pub struct Replay {
+    path: PathBuf,
+    file: std::fs::File,
+    speed: f64,
+    looping: bool,
+}
+
+impl Source {
+    /// Builds the source the config asks for; a replay file that cannot be opened is an error.
+    pub fn from_config(config: &Config) -> Result<(Source, Arc<SourceStatus>), String> {
+        let format: IqFormat = config.source.format.parse()?;
+        let rate: SampleRate = config.source.rate.parse()?;
+        let status = |kind, description: String, format, rate| {
+            Arc::new(SourceStatus {
+                kind,
+                description,
+                format,
+                rate,
+                samples: AtomicU64::new(0),
+                frames: AtomicU64::new(0),
+                running: AtomicBool::new(false),
+                ended: AtomicBool::new(false),
+                error: Mutex::new(None),
+            })
+        };
+        match config.source.kind {
+            SourceKind::Replay => {
+                let path = config
+                    .source
+                    .file
+                    .clone()
+                    .ok_or("source.file is required for a replay")?;
+                let file = std::fs::File::open(&path)
+                    .map_err(|e| format!("cannot open {}: {e}", path.display()))?;
+                let description = format!(
+                    "replay of {} ({format}, {rate}, {}× speed{})",
+                    path.display(),
+                    config.source.speed,
+                    if config.source.looping {
+                        ", looping"
+                    } else {
+                        ""
+                    }
+                );
+                let replay = Replay {
+                    path,
+                    file,
+                    speed: config.source.speed,
+                    looping: config.source.looping,
+                };
+                Ok((
+                    Source::Replay(replay),
+                    status("replay", description, format, rate),
+                ))
+            }
+            // No radio backend yet (issue 7): "auto" means the simulator.
+            SourceKind::Simulator | SourceKind::Auto => {
+                let s = &config.simulator;
+                let centre = Position {
+                    lat: config.receiver.lat,
+                    lon: config.receiver.lon,
+                };
+                let rate = SampleRate::Msps2_4;
+                let sim = TrafficSim::new(TrafficConfig::new(rate, centre, s.aircraft, s.seed));
+                let normal_squawk = sim.aircraft.first().map_or(0, |a| a.squawk);
+                let description = format!(
+                    "built-in simulator: {} aircraft around {:.4}, {:.4}, through the real demodulator",
+                    s.aircraft, centre.lat, centre.lon
+                );
+                let simulated = Simulated {
+                    sim,
+                    emergency: s.emergency_after_s.map(|t| (t, t + s.emergency_for_s)),
+                    normal_squawk,
+                };
+                Ok((
+                    Source::Simulator(Box::new(simulated)),
+                    status("simulator", description, IqFormat::Cu8, rate),
+                ))
+            }
+        }
+    }
+
+    /// Starts the DSP thread. It stops when `stop` is set, the receiving side is dropped,
+    /// or a non-looping replay ends.
+    pub fn spawn(
+        self,
+        status: Arc<SourceStatus>,
+        tx: mpsc::Sender<Block>,
+        stop: Arc<AtomicBool>,
+    ) -> std::io::Result<std::thread::JoinHandle<()>> {
+        std::thread::Builder::new()
+            .name("skyspy-dsp".into())
+            .spawn(move || {
+                status.running.store(true, Ordering::Relaxed);
+                let mut pipeline = Pipeline::new(&status, tx, stop);
+                match self {
+                    Source::Simulator(s) => pipeline.run_simulator(*s),
+                    Source::Replay(r) => pipeline.run_replay(r),
+                }
+                status.running.store(false, Ordering::Relaxed);
+            })
+    }
+}
+
+/// The receive chain plus pacing, shared by every source.
+struct Pipeline<'a> {
+    status: &'a SourceStatus,
+    rx: Receiver,
+    tx: mpsc::Sender<Block>,
+    stop: Arc<AtomicBool>,
+    frames: Vec<Frame>,
+    samples: u64,
+    started: Instant,
+}
+
+impl<'a> Pipeline<'a> {
+    fn new(status: &'a SourceStatus, tx: mpsc::Sender<Block>, stop: Arc<AtomicBool>) -> Self {
+        Self {
+            status,
+            rx: Receiver::new(status.format, status.rate, RepairConfig::default()),
+            tx,
+            stop,
+            frames: Vec::new(),
+            samples: 0,
+            started: Instant::now(),
+        }
+    }
+
+    fn block_samples(&self) -> usize {
+        (self.status.rate.hz() as f64 * BLOCK_S) as usize
+    }
+
+    fn stream_s(&self) -> f64 {
+        self.samples as f64 / self.status.rate.hz() as f64
+    }
+
+    /// Runs `bytes` through the chain and hands the messages on; false when the daemon is
+    /// stopping.
+    fn process(&mut self, bytes: &[u8], last: bool, speed: f64) -> bool {
+        self.rx.push(bytes, &mut self.frames);
+        if last {
+            self.rx.finish(&mut self.frames);
+        }
+        self.samples += (bytes.len() / self.status.format.bytes_per_sample()) as u64;
+        self.status.samples.store(self.samples, Ordering::Relaxed);
+        self.status
+            .frames
+            .fetch_add(self.frames.len() as u64, Ordering::Relaxed);
+        // Real-time pacing: the block's last sample is "now" once its time has come.
+        let due = self.started + Duration::from_secs_f64(self.stream_s() / speed);
+        if let Some(wait) = due.checked_duration_since(Instant::now()) {
+            std::thread::sleep(wait);
+        }
+        let heard = self
+            .frames
+            .drain(..)
+            .map(|frame| Heard {
+                message: decode(&frame),
+                frame,
+            })
+            .collect();
+        let block = Block {
+            heard,
+            stream_s: self.stream_s(),
+            at: Instant::now(),
+        };
+        !self.stop.load(Ordering::Relaxed) && self.tx.blocking_send(block).is_ok()
+    }
+
+    fn run_simulator(&mut self, mut s: Simulated) {
+        let n = self.block_samples();
+        let (mut iq, mut sent) = (Vec::with_capacity(2 * n), Vec::new());
+        loop {
+            let t = self.stream_s();
+            if let Some(first) = s.sim.aircraft.first_mut() {
+                let on = s.emergency.is_some_and(|(a, b)| t >= a && t < b);
+                first.squawk = if on { 7700 } else { s.normal_squawk };
+            }
+            iq.clear();
+            sent.clear();
+            s.sim.next_block(n, &mut iq, &mut sent);
+            if !self.process(&iq, false, 1.0) {
+                return;
+            }
+        }
+    }
+
+    fn run_replay(&mut self, mut r: Replay) {
+        let bytes_per = self.status.format.bytes_per_sample();
+        let mut buf = vec![0u8; self.block_samples() * bytes_per];
+        loop {
+            let n = match read_full(&mut r.file, &mut buf) {
+                Ok(n) => n,
+                Err(e) => {
+                    self.status
+                        .fail(format!("reading {} failed: {e}", r.path.display()));
+                    return;
+                }
+            };
+            let end = n < buf.len();
+            // A trailing partial sample is dropped; the Receiver keeps partial blocks itself.
+            let whole = n - n % bytes_per;
+            if end && r.looping {
+                if !self.process(&buf[..whole], false, r.speed) {
+                    return;
+                }
+                if let Err(e) = r.file.seek(SeekFrom::Start(0)) {
+                    self.status
+                        .fail(format!("rewinding {}: {e}", r.path.display()));
+                    return;
+                }
+                if n == 0 && self.samples == 0 {
+                    self.status.fail(format!("{} is empty", r.path.display()));
+                    return;
+                }
+                continue;
+            }
+            if !self.process(&buf[..whole], end, r.speed) {
+                return;
+            }
+            if end {
+                tracing::info!(
+                    seconds = self.stream_s(),
+                    "replay of {} ended",
+                    r.path.display()
+                );
+                self.status.ended.store(true, Ordering::Relaxed);
+                return;
+            }
+        }
+    }
+}
+
+/// Reads until `buf` is full or the file ends; returns the bytes read.
+fn read_full(file: &mut impl Read, buf: &mut [u8]) -> std::io::Result<usize> {
+    let mut n = 0;
+    while n < buf.len() {
+        match file.read(&mut buf[n..]) {
+            Ok(0) => break,
+            Ok(k) => n += k,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(n)
+}
