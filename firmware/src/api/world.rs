@@ -327,7 +327,7 @@ mod tests {
         let d = last.delta_since(3).unwrap();
         assert_eq!(
             d.updated.get(),
-            r#"[{"hex":"b","flight":"KLM2","lat":null}]"#
+            r#"[{"flight":"KLM2","hex":"b","lat":null}]"#
         );
         assert_eq!(d.removed.get(), "[]");
     }
