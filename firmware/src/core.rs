@@ -303,8 +303,14 @@ impl Core {
             self.stats.tick(&self.table, process_usage(), now);
         }
         let changes = std::mem::take(&mut self.changes);
+        let mut squawk_raised = false;
         for c in changes {
+            squawk_raised |= matches!(&c, Change::Raised(e) if e.event_type.is_squawk());
             self.send_safety(c);
+        }
+        if squawk_raised {
+            // The aircraft's new squawk bypasses batching: do not wait for the publish tick.
+            self.publish();
         }
     }
 

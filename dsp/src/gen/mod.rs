@@ -94,11 +94,14 @@ pub struct SimAircraft {
     odd: bool,
     /// Time (s) of the position above.
     t: f64,
-    /// Next time (s) for each message kind: position, velocity, ident, all-call, interrogated.
-    next: [f64; 5],
+    /// Next time (s) for each message kind: position, velocity, ident, all-call, interrogated,
+    /// aircraft status.
+    next: [f64; 6],
 }
 
-const PERIODS_S: [f64; 5] = [0.5, 0.5, 5.0, 1.0, 0.5];
+const PERIODS_S: [f64; 6] = [0.5, 0.5, 5.0, 1.0, 0.5, 1.0];
+/// The aircraft-status kind (ES TC 28/1), sent only while the squawk is an emergency code.
+const STATUS: usize = 5;
 
 pub struct TrafficSim {
     cfg: TrafficConfig,
@@ -163,11 +166,21 @@ impl TrafficSim {
                     break;
                 }
                 let period = PERIODS_S[kind] / self.cfg.rate_scale.max(1e-6);
+                if kind == STATUS {
+                    // Draws nothing from the generator unless it transmits, so traffic
+                    // without emergencies is the same as before this kind existed.
+                    self.aircraft[a].next[kind] = t + period;
+                    if start < t0 || emergency_state(self.aircraft[a].squawk).is_none() {
+                        continue;
+                    }
+                }
                 let gap = Exp::new(1.0 / period)
                     .map(|d| d.sample(&mut self.rng))
                     .unwrap_or(period);
                 // Squitters are periodic with jitter; interrogation replies are Poisson.
-                let step = if kind == 4 {
+                let step = if kind == STATUS {
+                    period
+                } else if kind == 4 {
                     gap
                 } else {
                     period * self.rng.random_range(0.8..1.2)
@@ -266,8 +279,23 @@ impl TrafficSim {
                 };
                 (r, None)
             }
+            STATUS => (
+                encode::emergency_status(icao, emergency_state(ac.squawk)?, ac.squawk),
+                None,
+            ),
             _ => return None,
         })
+    }
+}
+
+/// The ADS-B emergency state an emergency squawk implies (DO-260B 2.2.3.2.7.8.1.2): general,
+/// no communications, unlawful interference; `None` for other codes.
+fn emergency_state(squawk: u16) -> Option<u8> {
+    match squawk {
+        7700 => Some(1),
+        7600 => Some(4),
+        7500 => Some(5),
+        _ => None,
     }
 }
 
@@ -295,8 +323,8 @@ fn new_aircraft(cfg: &TrafficConfig, rng: &mut SmallRng, i: usize) -> SimAircraf
     let letters: String = (0..3)
         .map(|_| char::from(b'A' + rng.random_range(0..26u8)))
         .collect();
-    let mut next = [0.0; 5];
-    for (k, n) in next.iter_mut().enumerate() {
+    let mut next = [0.0; 6];
+    for (k, n) in next.iter_mut().enumerate().take(STATUS) {
         *n = rng.random_range(0.0..PERIODS_S[k]);
     }
     SimAircraft {
