@@ -361,6 +361,7 @@ fn system_status(hub: &Hub) -> Value {
         "version": env!("CARGO_PKG_VERSION"),
         "process": usage,
         "clients": hub.client_count(),
+        "sends_refused": hub.clients().iter().map(|c| super::lock(c).refused).sum::<u64>(),
         "connections_total": a.connections.load(Ordering::Relaxed),
         "rate_limited_events": a.rate_limited.load(Ordering::Relaxed),
         "bad_payloads": a.bad_payloads.load(Ordering::Relaxed),
