@@ -19,7 +19,8 @@
 //! [simulator]
 //! aircraft = 40        # simulated aircraft around the receiver position
 //! seed = 1
-//! emergency_after_s = 30.0   # one aircraft squawks 7700 this long after start (omit: never)
+//! emergency = true           # one aircraft squawks 7700 for a while
+//! emergency_after_s = 30.0   # ... starting this long after start
 //! emergency_for_s = 60.0
 //!
 //! [api]
@@ -122,6 +123,8 @@ impl Default for SourceConfig {
 pub struct SimulatorConfig {
     pub aircraft: usize,
     pub seed: u64,
+    /// One aircraft squawks 7700 for a while (so the safety feed has something to show).
+    pub emergency: bool,
     pub emergency_after_s: Option<f64>,
     pub emergency_for_s: f64,
 }
@@ -131,6 +134,7 @@ impl Default for SimulatorConfig {
         Self {
             aircraft: 40,
             seed: 1,
+            emergency: true,
             emergency_after_s: Some(30.0),
             emergency_for_s: 60.0,
         }

@@ -187,7 +187,10 @@ impl Source {
                 );
                 let simulated = Simulated {
                     sim,
-                    emergency: s.emergency_after_s.map(|t| (t, t + s.emergency_for_s)),
+                    emergency: s
+                        .emergency_after_s
+                        .filter(|_| s.emergency)
+                        .map(|t| (t, t + s.emergency_for_s)),
                     normal_squawk,
                 };
                 Ok((
