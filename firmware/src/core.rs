@@ -30,7 +30,8 @@ use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use tokio::sync::{mpsc, oneshot, watch};
 
-/// How often the picture is published (the floor of the API's latency).
+/// The picture is published after every block; this timer only catches changes made
+/// between blocks.
 const PUBLISH_EVERY: Duration = Duration::from_millis(50);
 /// Stream seconds between expiry and conflict checks.
 const HOUSEKEEPING_S: f64 = 1.0;
@@ -303,15 +304,11 @@ impl Core {
             self.stats.tick(&self.table, process_usage(), now);
         }
         let changes = std::mem::take(&mut self.changes);
-        let mut squawk_raised = false;
         for c in changes {
-            squawk_raised |= matches!(&c, Change::Raised(e) if e.event_type.is_squawk());
             self.send_safety(c);
         }
-        if squawk_raised {
-            // The aircraft's new squawk bypasses batching: do not wait for the publish tick.
-            self.publish();
-        }
+        // Publish at once: the fan-out sends fresh data the moment it exists.
+        self.publish();
     }
 
     fn publish(&mut self) {
@@ -334,7 +331,8 @@ impl Core {
                 }
             })
             .collect();
-        if let Some(w) = self.publisher.publish(records, now_ms()) {
+        // Stamped with the data time (when the newest block arrived), so a client sees latency.
+        if let Some(w) = self.publisher.publish(records, self.clock.wall_ms) {
             // No receiver only during shutdown; nothing to do then.
             let _ = self.world_tx.send(w);
         }

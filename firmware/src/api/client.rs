@@ -155,13 +155,13 @@ pub struct Client {
     seq: u64,
     /// World version the client holds; `None`: it needs a snapshot.
     baseline: Option<u64>,
-    next_cycle: Instant,
     next_aircraft: Instant,
     next_stats: Instant,
     stats_sent: u64,
     pending: Vec<Queued>,
     retry: VecDeque<Queued>,
-    last_cycle: Instant,
+    /// When the oldest queued event was queued.
+    pending_since: Option<Instant>,
     pub bucket: TokenBucket,
     pub last_limited_notice: Option<Instant>,
     /// Sends refused because the client's queue was full.
@@ -190,17 +190,21 @@ impl Client {
             batch_window,
             seq: 0,
             baseline: None,
-            next_cycle: now,
             next_aircraft: now,
             next_stats: now,
             stats_sent: 0,
             pending: Vec::new(),
             retry: VecDeque::new(),
-            last_cycle: now,
+            pending_since: None,
             bucket: TokenBucket::new(10.0, 30.0, now),
             last_limited_notice: None,
             refused: 0,
         }
+    }
+
+    /// True until the client holds a picture to apply deltas to.
+    pub fn needs_snapshot(&self) -> bool {
+        self.baseline.is_none()
     }
 
     pub fn subscribed(&self, t: Topic) -> bool {
@@ -245,16 +249,6 @@ impl Client {
         };
         *slot.0 = period;
         Some(1.0 / period.as_secs_f64())
-    }
-
-    /// The send cycle: the aircraft period for aircraft subscribers, never longer than the
-    /// batch window.
-    fn cycle(&self) -> Duration {
-        if self.subscribed(Topic::Aircraft) {
-            self.aircraft_period.min(self.batch_window)
-        } else {
-            self.batch_window
-        }
     }
 
     pub fn emit(&mut self, event: &str, data: &(impl Serialize + ?Sized)) -> Sent {
@@ -355,7 +349,7 @@ impl Client {
     /// A server event for this client: urgent ones go now, the rest wait for the cycle.
     pub fn offer(&mut self, q: &Queued, urgent: bool) -> Sent {
         if !urgent {
-            self.pending.push(q.clone());
+            self.queue(q.clone(), Instant::now());
             return Sent::Ok;
         }
         self.flush_retry();
@@ -384,48 +378,93 @@ impl Client {
         }
     }
 
-    /// Runs this client's send cycle if it is due: the aircraft delta (at its rate), the
-    /// stats tick (at its rate) and queued events, one event alone or several as `batch`.
-    pub fn cycle_due(
+    fn queue(&mut self, q: Queued, now: Instant) {
+        self.pending_since.get_or_insert(now);
+        self.pending.push(q);
+    }
+
+    /// A new picture was published. If this client's aircraft message is due (within
+    /// `tolerance`, half the publish period, so sends ride on fresh publishes rather than
+    /// drift between them), it goes now, with whatever else is queued: one event alone,
+    /// several as `batch`.
+    pub fn world_changed(
         &mut self,
         now: Instant,
         w: &World,
-        stats: Option<(u64, &Arc<RawValue>)>,
         cache: &mut WorldCache,
+        tolerance: Duration,
     ) -> Sent {
-        if now < self.next_cycle {
+        if !self.subscribed(Topic::Aircraft) || now + tolerance < self.next_aircraft {
             return Sent::Ok;
         }
+        self.send_aircraft_due(now, w, cache)
+    }
+
+    /// Sends the aircraft message (with anything queued) if the client is behind.
+    fn send_aircraft_due(&mut self, now: Instant, w: &World, cache: &mut WorldCache) -> Sent {
+        let Some(q) = self.aircraft_message(w, cache) else {
+            return Sent::Ok;
+        };
+        self.next_aircraft = next_due(self.next_aircraft, self.aircraft_period, now);
         self.flush_retry();
-        let mut out = Vec::new();
-        let mut aircraft_at = None;
-        if self.subscribed(Topic::Aircraft) && now >= self.next_aircraft {
-            if let Some(q) = self.aircraft_message(w, cache) {
-                aircraft_at = Some(out.len());
-                out.push(q);
-                self.next_aircraft = next_due(self.next_aircraft, self.aircraft_period, now);
+        let mut out = vec![q];
+        out.append(&mut self.pending);
+        let window = self.take_window(now);
+        let sent = self.send_batched(&out, window);
+        if sent != Sent::Ok {
+            self.aircraft_refused();
+        }
+        sent
+    }
+
+    /// The periodic check: queues the stats tick when due, and sends what is queued once it
+    /// has waited the batch window (or fills a batch). Aircraft clients usually send their
+    /// queue sooner, with their next aircraft message.
+    pub fn tick(
+        &mut self,
+        now: Instant,
+        stats: Option<(u64, &Arc<RawValue>)>,
+        w: &World,
+        cache: &mut WorldCache,
+        tolerance: Duration,
+    ) -> Sent {
+        // Publishes normally serve a due client; when they stop (a replay ended) the last
+        // change still has to go out.
+        if self.subscribed(Topic::Aircraft) && now >= self.next_aircraft + tolerance {
+            let sent = self.send_aircraft_due(now, w, cache);
+            if sent != Sent::Ok {
+                return sent;
             }
         }
         if let Some((version, data)) = stats {
             if self.subscribed(Topic::Stats) && now >= self.next_stats && version > self.stats_sent
             {
                 self.stats_sent = version;
-                out.push(Queued {
+                self.next_stats = next_due(self.next_stats, self.stats_period, now);
+                let q = Queued {
                     event: "stats:tick",
                     data: data.clone(),
-                });
-                self.next_stats = next_due(self.next_stats, self.stats_period, now);
+                };
+                self.queue(q, now);
             }
         }
-        out.append(&mut self.pending);
-        let window = now.saturating_duration_since(self.last_cycle);
-        self.last_cycle = now;
-        self.next_cycle = next_due(self.next_cycle, self.cycle(), now);
-        let sent = self.send_batched(&out, window);
-        if sent != Sent::Ok && aircraft_at.is_some() {
-            self.aircraft_refused();
+        self.flush_retry();
+        let waited = self
+            .pending_since
+            .is_some_and(|t| now.saturating_duration_since(t) >= self.batch_window);
+        if !(waited || self.pending.len() >= BATCH_MAX_EVENTS) {
+            return Sent::Ok;
         }
-        sent
+        let out = std::mem::take(&mut self.pending);
+        let window = self.take_window(now);
+        self.send_batched(&out, window)
+    }
+
+    /// How long the queued events waited; the queue starts over.
+    fn take_window(&mut self, now: Instant) -> Duration {
+        self.pending_since
+            .take()
+            .map_or(Duration::ZERO, |t| now.saturating_duration_since(t))
     }
 
     /// One event as itself; more as `batch` messages within the count and size bounds.

@@ -1,8 +1,9 @@
 //! The fan-out task: the one place where picture changes and server events become
 //! per-client sends.
 //!
-//! Every [`TICK`] it runs each client's send cycle if due (aircraft delta at the client's
-//! rate, stats at theirs, queued events; several as one `batch`). Urgent events — safety,
+//! Each publish of the picture sends every client whose aircraft message is due its delta,
+//! with anything queued for it (several events as one `batch`); every [`TICK`] the stats tick
+//! is queued when due and queues that waited the batch window go out. Urgent events — safety,
 //! alerts, and a publish in which an aircraft started squawking 7500/7600/7700 — are sent to
 //! every subscriber the moment they arrive. Sends never wait: a client whose queue is full
 //! is handled by its own state (see `client`), so one stalled client costs the others nothing.
@@ -14,8 +15,11 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 use tokio::sync::mpsc;
 
-/// Granularity of the send cycles.
+/// Granularity of the batch window and stats checks.
 pub const TICK: Duration = Duration::from_millis(10);
+/// Half the core's publish period: an aircraft message due this soon goes with the
+/// publish at hand rather than with stale data from the previous one.
+pub const PHASE_TOLERANCE: Duration = Duration::from_millis(25);
 
 pub async fn run(
     hub: Arc<Hub>,
@@ -39,9 +43,13 @@ pub async fn run(
                     return;
                 }
                 let w = world_rx.borrow_and_update().clone();
-                if w.urgent {
-                    for c in hub.clients() {
-                        lock(&c).send_urgent_aircraft(&w, &mut cache);
+                let now = Instant::now();
+                for c in hub.clients() {
+                    let mut c = lock(&c);
+                    if w.urgent {
+                        c.send_urgent_aircraft(&w, &mut cache);
+                    } else {
+                        c.world_changed(now, &w, &mut cache, PHASE_TOLERANCE);
                     }
                 }
             }
@@ -51,7 +59,7 @@ pub async fn run(
                 let stats = hub.stats_now();
                 let stats = stats.as_ref().map(|(v, d)| (*v, d));
                 for c in hub.clients() {
-                    lock(&c).cycle_due(now, &w, stats, &mut cache);
+                    lock(&c).tick(now, stats, &w, &mut cache, PHASE_TOLERANCE);
                 }
             }
         }

@@ -26,7 +26,7 @@ use std::time::{Duration, Instant};
 const MAX_TOPICS: usize = 32;
 
 pub fn register(io: &SocketIo) {
-    io.ns("/", on_connect.with(authorize));
+    io.ns("/", on_connect.with(accept));
 }
 
 /// Refusal of a connection; socketioxide sends it as `connect_error {message}`.
@@ -45,22 +45,23 @@ pub fn token_of(auth: &Result<Value, impl std::fmt::Debug>) -> Option<&str> {
     auth.as_ref().ok()?.get("token")?.as_str()
 }
 
-/// In `private` mode only a valid token connects.
-async fn authorize(
+/// Runs before the connection is acknowledged (socketioxide spawns the connect handler
+/// only after sending the CONNECT packet, so handlers registered there could miss a
+/// client's first event): checks the token in `private` mode, then registers the client
+/// and its handlers.
+async fn accept(
+    socket: SocketRef,
     State(hub): State<Arc<Hub>>,
     TryData(auth): TryData<Value>,
 ) -> Result<(), Unauthorized> {
-    if hub.settings.auth == AuthMode::Private && !hub.token_valid(token_of(&auth)) {
+    let authorized = hub.token_valid(token_of(&auth));
+    if hub.settings.auth == AuthMode::Private && !authorized {
         return Err(Unauthorized);
     }
-    Ok(())
-}
-
-async fn on_connect(socket: SocketRef, State(hub): State<Arc<Hub>>, TryData(auth): TryData<Value>) {
     let s = &hub.settings;
     let mut client = Client::new(
         socket.clone(),
-        hub.token_valid(token_of(&auth)),
+        authorized,
         s.aircraft_hz,
         s.stats_hz,
         s.batch_window,
@@ -68,13 +69,8 @@ async fn on_connect(socket: SocketRef, State(hub): State<Arc<Hub>>, TryData(auth
     );
     client.join(Topic::Aircraft);
     client.join(Topic::Stats);
-    {
-        let w = hub.world.borrow().clone();
-        client.send_aircraft_snapshot(&w, &mut lock(&hub.cache));
-    }
     hub.add_client(socket.id, Arc::new(Mutex::new(client)));
     hub.counters.connections.fetch_add(1, Ordering::Relaxed);
-    tracing::debug!(sid = %socket.id, "client connected");
     socket.on("subscribe", subscribe);
     socket.on("unsubscribe", unsubscribe);
     socket.on("resync", resync);
@@ -85,6 +81,19 @@ async fn on_connect(socket: SocketRef, State(hub): State<Arc<Hub>>, TryData(auth
         hub.remove_client(socket.id);
         tracing::debug!(sid = %socket.id, "client disconnected");
     });
+    Ok(())
+}
+
+/// After the CONNECT packet: the first snapshot (unless the fan-out got there first).
+async fn on_connect(socket: SocketRef, State(hub): State<Arc<Hub>>) {
+    tracing::debug!(sid = %socket.id, "client connected");
+    if let Some(c) = hub.client(socket.id) {
+        let mut c = lock(&c);
+        if c.needs_snapshot() {
+            let w = hub.world.borrow().clone();
+            c.send_aircraft_snapshot(&w, &mut lock(&hub.cache));
+        }
+    }
 }
 
 /// The client if it may send another event now.

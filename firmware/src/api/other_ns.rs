@@ -24,23 +24,29 @@ pub fn register(io: &SocketIo) {
     io.ns("/cannonball", cannonball.with(private_only));
 }
 
+/// Middlewares run before the connection is acknowledged, so the fallback handler is in
+/// place before a client's first event (see `main_ns::accept`).
 async fn private_only(
+    socket: SocketRef,
     State(hub): State<Arc<Hub>>,
     TryData(auth): TryData<Value>,
 ) -> Result<(), Unauthorized> {
     if hub.settings.auth == AuthMode::Private && !hub.token_valid(token_of(&auth)) {
         return Err(Unauthorized);
     }
+    socket.on_fallback(not_yet);
     Ok(())
 }
 
 async fn token_unless_public(
+    socket: SocketRef,
     State(hub): State<Arc<Hub>>,
     TryData(auth): TryData<Value>,
 ) -> Result<(), Unauthorized> {
     if hub.settings.auth != AuthMode::Public && !hub.token_valid(token_of(&auth)) {
         return Err(Unauthorized);
     }
+    socket.on_fallback(not_yet);
     Ok(())
 }
 
@@ -56,7 +62,6 @@ async fn acars(socket: SocketRef) {
         "acars:snapshot",
         &json!({"messages": [], "count": 0, "timestamp": now_ms()}),
     );
-    socket.on_fallback(not_yet);
 }
 
 async fn audio(socket: SocketRef) {
@@ -65,7 +70,6 @@ async fn audio(socket: SocketRef) {
         "audio:snapshot",
         &json!({"recent_transmissions": [], "pending_transcriptions": 0, "timestamp": now_ms()}),
     );
-    socket.on_fallback(not_yet);
 }
 
 async fn cannonball(socket: SocketRef) {

@@ -28,16 +28,6 @@ pub enum EventType {
     ProximityConflict,
 }
 
-impl EventType {
-    /// One of the emergency squawks (7500, 7600, 7700).
-    pub fn is_squawk(self) -> bool {
-        matches!(
-            self,
-            EventType::SquawkHijack | EventType::SquawkRadioFailure | EventType::SquawkEmergency
-        )
-    }
-}
-
 #[derive(
     Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, serde::Deserialize,
 )]
