@@ -90,8 +90,9 @@ fn usage(pid: &str) -> (f64, u64) {
 /// most that many handshakes are in flight.
 async fn client(url: String, shared: Arc<Shared>, connecting: Arc<Semaphore>) {
     let mut permit = connecting.acquire_owned().await.ok();
-    let ws = tokio_tungstenite::connect_async(format!("{url}/socket.io/?EIO=4&transport=websocket"))
-        .await;
+    let ws =
+        tokio_tungstenite::connect_async(format!("{url}/socket.io/?EIO=4&transport=websocket"))
+            .await;
     let Ok((mut ws, _)) = ws else {
         shared.disconnects.fetch_add(1, Ordering::Relaxed);
         return;
@@ -118,11 +119,15 @@ async fn client(url: String, shared: Arc<Shared>, connecting: Arc<Semaphore>) {
             shared.connected.fetch_add(1, Ordering::Relaxed);
             continue;
         }
-        let Some(body) = text.strip_prefix("42") else { continue };
+        let Some(body) = text.strip_prefix("42") else {
+            continue;
+        };
         if !shared.measuring.load(Ordering::Relaxed) {
             continue;
         }
-        let Ok((event, p)) = serde_json::from_str::<(&str, Payload)>(body) else { continue };
+        let Ok((event, p)) = serde_json::from_str::<(&str, Payload)>(body) else {
+            continue;
+        };
         let t = now_ms();
         let mut record = |ts: Option<f64>| {
             shared.messages.fetch_add(1, Ordering::Relaxed);
@@ -133,7 +138,10 @@ async fn client(url: String, shared: Arc<Shared>, connecting: Arc<Semaphore>) {
         shared.bytes.fetch_add(text.len() as u64, Ordering::Relaxed);
         match (event, p.events) {
             ("batch", Some(events)) => {
-                for e in events.into_iter().filter(|e| e.event.starts_with("aircraft:")) {
+                for e in events
+                    .into_iter()
+                    .filter(|e| e.event.starts_with("aircraft:"))
+                {
                     record(e.data.timestamp);
                 }
             }
@@ -203,7 +211,11 @@ async fn main() {
     for t in tasks {
         t.abort();
     }
-    let mut lat = shared.latencies.lock().map(|l| l.clone()).unwrap_or_default();
+    let mut lat = shared
+        .latencies
+        .lock()
+        .map(|l| l.clone())
+        .unwrap_or_default();
     lat.sort_unstable();
     let messages = shared.messages.load(Ordering::Relaxed);
     let cpu = cpu1 - cpu0;
