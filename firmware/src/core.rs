@@ -35,6 +35,8 @@ use tokio::sync::{mpsc, oneshot, watch};
 const PUBLISH_EVERY: Duration = Duration::from_millis(50);
 /// Stream seconds between expiry and conflict checks.
 const HOUSEKEEPING_S: f64 = 1.0;
+/// A summary goes to the log every this many stats ticks (one a second).
+const LOG_EVERY_TICKS: u64 = 60;
 /// Safety events kept for `safety-events`.
 const SAFETY_HISTORY: usize = 1000;
 
@@ -393,6 +395,15 @@ impl Core {
             "series": series,
         });
         self.stats_version += 1;
+        if self.stats_version % LOG_EVERY_TICKS == 1 {
+            tracing::info!(
+                aircraft = s.aircraft,
+                with_position = s.aircraft_with_position,
+                msg_per_s = s.messages_per_second,
+                max_range_nm = s.max_range_nm,
+                "receiving"
+            );
+        }
         let _ = self.stats_tx.send(Arc::new(StatsTick {
             version: self.stats_version,
             data: Some(raw(&tick).into()),
