@@ -431,7 +431,9 @@ impl Core {
             Some(h) => *h = e.clone(),
             None => {
                 if self.safety_history.len() == SAFETY_HISTORY {
-                    self.safety_history.pop_front();
+                    if let Some(old) = self.safety_history.pop_front() {
+                        self.acknowledged.remove(&old.id);
+                    }
                 }
                 self.safety_history.push_back(e.clone());
             }

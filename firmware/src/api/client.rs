@@ -166,6 +166,7 @@ pub struct Client {
     pub last_limited_notice: Option<Instant>,
     /// Sends refused because the client's queue was full.
     pub refused: u64,
+    created: Instant,
 }
 
 impl Client {
@@ -199,7 +200,15 @@ impl Client {
             bucket: TokenBucket::new(10.0, 30.0, now),
             last_limited_notice: None,
             refused: 0,
+            created: now,
         }
+    }
+
+    /// A client whose socket closed without a disconnect callback (a connection that failed
+    /// right after the connect middleware) — safe to forget after a grace period.
+    pub fn abandoned(&self, now: Instant) -> bool {
+        !self.socket.connected()
+            && now.saturating_duration_since(self.created) > Duration::from_secs(10)
     }
 
     /// True until the client holds a picture to apply deltas to.

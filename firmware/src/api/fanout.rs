@@ -30,6 +30,7 @@ pub async fn run(
     let mut world_rx = hub.world.clone();
     let mut tick = tokio::time::interval(TICK);
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
+    let mut prune = tokio::time::interval(Duration::from_secs(5));
     tokio::pin!(shutdown);
     loop {
         tokio::select! {
@@ -53,6 +54,7 @@ pub async fn run(
                     }
                 }
             }
+            _ = prune.tick() => hub.prune(Instant::now()),
             _ = tick.tick() => {
                 let now = Instant::now();
                 let w = hub.world.borrow().clone();

@@ -118,6 +118,11 @@ impl Hub {
         lock(&self.clients).remove(&sid);
     }
 
+    /// Forgets clients whose socket is gone without a disconnect callback.
+    pub fn prune(&self, now: Instant) {
+        lock(&self.clients).retain(|_, c| !lock(c).abandoned(now));
+    }
+
     pub fn clients(&self) -> Vec<Arc<Mutex<Client>>> {
         lock(&self.clients).values().cloned().collect()
     }
