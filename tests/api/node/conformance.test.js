@@ -32,11 +32,13 @@ async function startDaemon(args, config = '') {
   const port = await freePort();
   const cfg = join(tmp, `skyspy-${port}.toml`);
   writeFileSync(cfg, config);
-  const proc = spawn(BIN, ['run', '--config', cfg, '--listen', `127.0.0.1:${port}`,
-    '--rules-file', join(tmp, `rules-${port}.json`), ...args], { stdio: ['ignore', 'ignore', 'pipe'] });
+  const rules = args.includes('--rules-file') ? [] : ['--rules-file', join(tmp, `rules-${port}.json`)];
+  const proc = spawn(BIN, ['run', '--config', cfg, '--listen', `127.0.0.1:${port}`, ...rules, ...args],
+    { stdio: ['ignore', 'ignore', 'pipe'] });
   let log = '';
   proc.stderr.on('data', (d) => { log += d; });
   for (let i = 0; i < 200; i++) {
+    if (proc.exitCode !== null) throw new Error(`skyspy exited with ${proc.exitCode}: ${log}`);
     const ok = await new Promise((res) => {
       const c = tcpConnect(port, '127.0.0.1', () => { c.end(); res(true); });
       c.on('error', () => res(false));
@@ -162,6 +164,98 @@ for (const [name, transports] of Object.entries(TRANSPORTS)) {
     }
   });
 }
+
+for (const [name, transports] of Object.entries(TRANSPORTS)) {
+  test(`${name}: batches within bounds, safety and emergency squawks bypass them`, async () => {
+    const config = '[api]\nstats_hz = 1.0\n[simulator]\nemergency_after_s = 2.0\nemergency_for_s = 3.0\n';
+    const d = await startDaemon(['--simulate'], config);
+    const m = mirrored(d.url, transports);
+    try {
+      await m.socket.timeout(5000).emitWithAck('subscribe', { topics: ['safety'] });
+      const raised = await waitFor(() => m.events.find(([e]) => e === 'safety:event'), 20000);
+      assert.equal(raised[1].event_type, 'squawk_emergency');
+      const squawk = await waitFor(() => m.events.find(([e, d]) => e === 'aircraft:update'
+        && [...d.updated, ...d.added].some((u) => u.squawk === '7700')));
+      assert.ok(squawk, 'the squawk delta arrived as its own event, not inside a batch');
+      for (const [e, d] of m.events.filter(([e]) => e === 'batch')) {
+        assert.ok(!d.events.some((x) => x.event.startsWith('safety:')), 'no safety event in a batch');
+      }
+      await waitFor(() => m.events.filter(([e]) => e === 'batch').length >= 2, 15000);
+      for (const [, b] of m.events.filter(([e]) => e === 'batch')) {
+        assert.equal(b.count, b.events.length);
+        assert.ok(b.count >= 2 && b.count <= 50, `count ${b.count}`);
+        assert.ok(b.window_ms >= 0 && b.window_ms <= 200, `window ${b.window_ms}`);
+        assert.ok(JSON.stringify(b).length <= (1 << 20) + 1024);
+      }
+      assert.deepEqual(m.gaps, []);
+    } finally {
+      m.socket.disconnect();
+      await d.stop();
+    }
+  });
+}
+
+test('every request type answers; every error code is typed', async () => {
+  const d = await startDaemon(['--simulate', '--rules-file', join(tmp, 'no-such-dir', 'rules.json')]);
+  const m = mirrored(d.url, ['websocket']);
+  try {
+    const hexes = await waitFor(() => (m.state.size >= 3 ? [...m.state.keys()].sort().slice(0, 3) : null));
+    const ok = {
+      'aircraft-info': { icao: hexes[0] }, 'aircraft-info-bulk': { icaos: hexes },
+      'aircraft-list': { filters: { has_position: true } }, 'aircraft-snapshot': {},
+      'aircraft-track': { icao: hexes[0] }, 'safety-events': { hours: 1, limit: 5 },
+      'alert-rules': {}, 'airspace-snapshot': {}, 'acars-snapshot': { limit: 5 },
+      'stats-summary': {}, 'receiver-info': {}, 'system-status': {},
+    };
+    for (const [type, params] of Object.entries(ok)) {
+      const r = await request(m.socket, type, params);
+      assert.equal(r.request_type, type, JSON.stringify(r));
+      assert.ok(r.data !== undefined);
+      await sleep(110); // stay under the inbound limit (10/s)
+    }
+    const rule = { name: 'r', conditions: { logic: 'AND', groups: [{ logic: 'AND',
+      conditions: [{ type: 'squawk', operator: 'eq', value: '7700' }] }] } };
+    const errors = [
+      [['not an object'], 'invalid_payload'],
+      [[{ params: {} }], 'missing_type'],
+      [[{ type: 'nope' }], 'unknown_type'],
+      [[{ type: 'aircraft-info', params: { icao: 1 } }], 'invalid_params'],
+      [[{ type: 'aircraft-info', params: { icao: 'abcdef' } }], 'not_found'],
+      [[{ type: 'safety-acknowledge', params: { id: 999 } }], 'not_found'],
+      [[{ type: 'alert-rule-create', params: rule }], 'internal'],
+    ];
+    for (const [[payload], code] of errors) {
+      const r = await m.socket.timeout(5000).emitWithAck('request', payload);
+      assert.equal(r.error.code, code, JSON.stringify(r));
+      assert.ok(r.error.message.length > 0);
+      await sleep(110);
+    }
+    for (let i = 0; i < 60; i++) m.socket.emit('ping', {});
+    await waitFor(() => m.events.some(([e, d]) => e === 'error' && d.code === 'rate_limited'));
+  } finally {
+    m.socket.disconnect();
+    await d.stop();
+  }
+});
+
+test('hybrid mode: changes need a token', async () => {
+  const d = await startDaemon(['--simulate', '--auth', 'hybrid'], `[api]\ntokens = ["${TOKEN}"]\n`);
+  const rule = { name: 'r', conditions: { logic: 'AND', groups: [{ logic: 'AND',
+    conditions: [{ type: 'callsign', operator: 'startswith', value: 'KLM' }] }] } };
+  const anon = mirrored(d.url, ['websocket']);
+  const user = mirrored(d.url, ['websocket'], { auth: { token: TOKEN } });
+  try {
+    await waitFor(() => anon.seq !== null && user.seq !== null);
+    assert.equal((await request(anon.socket, 'alert-rule-create', rule)).error.code, 'unauthorized');
+    const created = await request(user.socket, 'alert-rule-create', rule);
+    assert.ok(created.data.id >= 1);
+    assert.equal((await request(anon.socket, 'alert-rules')).data.count, 1);
+  } finally {
+    anon.socket.disconnect();
+    user.socket.disconnect();
+    await d.stop();
+  }
+});
 
 test('private mode: connect_error "unauthorized" without a valid token', async () => {
   const d = await startDaemon(['--simulate', '--auth', 'private'], `[api]\ntokens = ["${TOKEN}"]\n`);
