@@ -83,6 +83,13 @@ emergency_for_s = 3.0
             if any(u.get("squawk") == "7700" for u in up["updated"] + up["added"])])
         assert not squawks[0][1]
         assert abs(squawks[0][0] - t) < 0.05, "the squawk's delta follows its safety event at once"
+        # stats:tick has the protocol's shape and shows the source in use.
+        tick = wait_for(lambda: m.named("stats:tick"))[-1][1]
+        assert set(tick) == {"ts", "traffic", "reception", "system", "series"}
+        assert {"aircraft", "with_position", "msg_rate", "by_source"} <= set(tick["traffic"])
+        assert {"max_range_nm", "avg_rssi", "noise_dbfs"} <= set(tick["reception"])
+        assert tick["system"]["sdr"]["kind"] == "simulator" and tick["system"]["mem"] > 0
+        assert tick["traffic"]["aircraft"] > 0
         wait_for(lambda: m.named("safety:event_resolved"), timeout=20)
         wait_for(lambda: len(m.batches) >= 2, timeout=15)
         for b in m.batches:
