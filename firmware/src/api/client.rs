@@ -60,7 +60,7 @@ impl TokenBucket {
     }
 }
 
-/// An event waiting for the client's next send cycle.
+/// An event waiting to go with the client's next aircraft message or batch.
 #[derive(Clone, Debug)]
 pub struct Queued {
     pub event: &'static str,
@@ -355,7 +355,7 @@ impl Client {
         }
     }
 
-    /// A server event for this client: urgent ones go now, the rest wait for the cycle.
+    /// A server event for this client: urgent ones go now, the rest are queued (see `tick`).
     pub fn offer(&mut self, q: &Queued, urgent: bool) -> Sent {
         if !urgent {
             self.queue(q.clone(), Instant::now());
