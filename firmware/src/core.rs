@@ -395,7 +395,7 @@ impl Core {
             "series": series,
         });
         self.stats_version += 1;
-        if self.stats_version % LOG_EVERY_TICKS == 1 {
+        if self.stats_version % LOG_EVERY_TICKS == 0 {
             tracing::info!(
                 aircraft = s.aircraft,
                 with_position = s.aircraft_with_position,
