@@ -395,7 +395,7 @@ impl Core {
             "series": series,
         });
         self.stats_version += 1;
-        if self.stats_version % LOG_EVERY_TICKS == 0 {
+        if self.stats_version.is_multiple_of(LOG_EVERY_TICKS) {
             tracing::info!(
                 aircraft = s.aircraft,
                 with_position = s.aircraft_with_position,
