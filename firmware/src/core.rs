@@ -23,16 +23,13 @@ use crate::track::{TrackConfig, TrackKey, TrackTable};
 use dsp::cpr::Position;
 use serde::Serialize;
 use serde_json::value::RawValue;
-use serde_json::{json, Map, Value};
+use serde_json::{json, Value};
 use std::collections::{HashSet, VecDeque};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use tokio::sync::{mpsc, oneshot, watch};
 
-/// The picture is published after every block; this timer only catches changes made
-/// between blocks.
-const PUBLISH_EVERY: Duration = Duration::from_millis(50);
 /// Stream seconds between expiry and conflict checks.
 const HOUSEKEEPING_S: f64 = 1.0;
 /// A summary goes to the log every this many stats ticks (one a second).
@@ -101,6 +98,8 @@ pub struct Outgoing {
     pub topic: Topic,
     pub event: &'static str,
     pub data: Arc<RawValue>,
+    /// The safety event's id (the fan-out keeps the open ones for `safety:snapshot`).
+    pub safety_id: Option<u64>,
     /// Sent at once, never batched.
     pub urgent: bool,
 }
@@ -177,7 +176,6 @@ pub struct Core {
     publisher: Publisher,
     clock: Clock,
     started_ms: u64,
-    dirty: bool,
     last_housekeeping: f64,
     safety_history: VecDeque<SafetyEvent>,
     acknowledged: HashSet<u64>,
@@ -217,7 +215,6 @@ impl Core {
                 speed: settings.speed,
             },
             started_ms: now_ms(),
-            dirty: false,
             last_housekeeping: 0.0,
             safety_history: VecDeque::new(),
             acknowledged: HashSet::new(),
@@ -248,8 +245,6 @@ impl Core {
         stats_every: Duration,
         shutdown: impl std::future::Future<Output = ()>,
     ) {
-        let mut publish = tokio::time::interval(PUBLISH_EVERY);
-        publish.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
         let mut stats = tokio::time::interval(stats_every);
         stats.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
         tokio::pin!(shutdown);
@@ -265,7 +260,6 @@ impl Core {
                     Some(c) => self.command(c),
                     None => cmds_open = false,
                 },
-                _ = publish.tick() => self.publish(),
                 _ = stats.tick() => self.publish_stats(),
             }
         }
@@ -296,7 +290,6 @@ impl Core {
                 self.send_alert(alert);
             }
         }
-        self.dirty = true;
         if block.stream_s - self.last_housekeeping >= HOUSEKEEPING_S {
             self.last_housekeeping = block.stream_s;
             let now = block.stream_s;
@@ -313,11 +306,8 @@ impl Core {
         self.publish();
     }
 
+    /// Publishes the picture; called after every block, the only thing that changes it.
     fn publish(&mut self) {
-        if !self.dirty {
-            return;
-        }
-        self.dirty = false;
         let now = self.clock.stream_s;
         let records = self
             .table
@@ -442,12 +432,13 @@ impl Core {
             topic: Topic::Safety,
             event,
             data: raw(&e).into(),
+            safety_id: Some(e.id),
             urgent: true,
         });
     }
 
     fn send_alert(&mut self, alert: Alert) {
-        let key = parse_hex(&alert.icao);
+        let key = TrackKey::from_hex(&alert.icao);
         let aircraft = key
             .and_then(|k| self.table.get(&k))
             .map(|a| a.record(self.clock.stream_s, Some(self.receiver)));
@@ -466,6 +457,7 @@ impl Core {
             topic: Topic::Alerts,
             event: "alert:triggered",
             data: raw(&payload).into(),
+            safety_id: None,
             urgent: true,
         });
     }
@@ -560,19 +552,6 @@ struct AlertPayload<'a> {
     timestamp: f64,
 }
 
-/// `a1b2c3` or `~a1b2c3` (any case) as a track key.
-pub fn parse_hex(hex: &str) -> Option<TrackKey> {
-    let (non_icao, digits) = match hex.strip_prefix('~') {
-        Some(d) => (true, d),
-        None => (false, hex),
-    };
-    if digits.len() != 6 || !digits.bytes().all(|b| b.is_ascii_hexdigit()) {
-        return None;
-    }
-    let address = u32::from_str_radix(digits, 16).ok()?;
-    Some(TrackKey { address, non_icao })
-}
-
 /// The median of a 1-dB histogram from −60 dBFS (the noise floor the receiver measured).
 fn histogram_median_dbfs(h: &[u64]) -> Option<f64> {
     let total: u64 = h.iter().sum();
@@ -584,15 +563,4 @@ fn histogram_median_dbfs(h: &[u64]) -> Option<f64> {
         }
     }
     None
-}
-
-/// Record maps for tests and requests: the world's records keyed by hex.
-pub fn by_hex(records: Vec<Map<String, Value>>) -> Map<String, Value> {
-    records
-        .into_iter()
-        .filter_map(|r| {
-            let hex = r.get("hex")?.as_str()?.to_owned();
-            Some((hex, Value::Object(r)))
-        })
-        .collect()
 }

@@ -72,16 +72,12 @@ pub async fn run(
 /// snapshot state up to date first (so a client subscribing concurrently gets it either
 /// in its snapshot or as the event, possibly both, never neither).
 fn deliver(hub: &Hub, e: Outgoing) {
-    match (e.topic, e.event) {
-        (Topic::Safety, "safety:event_resolved") => {
-            if let Some(id) = event_id(&e) {
-                lock(&hub.safety_active).remove(&id);
-            }
+    match (e.topic, e.safety_id) {
+        (Topic::Safety, Some(id)) if e.event == "safety:event_resolved" => {
+            lock(&hub.safety_active).remove(&id);
         }
-        (Topic::Safety, _) => {
-            if let Some(id) = event_id(&e) {
-                lock(&hub.safety_active).insert(id, e.data.clone());
-            }
+        (Topic::Safety, Some(id)) => {
+            lock(&hub.safety_active).insert(id, e.data.clone());
         }
         (Topic::Alerts, _) => hub.remember_alert(e.data.clone()),
         _ => {}
@@ -96,12 +92,4 @@ fn deliver(hub: &Hub, e: Outgoing) {
             c.offer(&q, e.urgent);
         }
     }
-}
-
-fn event_id(e: &Outgoing) -> Option<u64> {
-    #[derive(serde::Deserialize)]
-    struct Id {
-        id: u64,
-    }
-    serde_json::from_str::<Id>(e.data.get()).ok().map(|i| i.id)
 }
