@@ -244,3 +244,28 @@ fn real_capture_builds_one_track() {
         (Some("4d2023"), Some("adsb_icao"))
     );
 }
+
+#[test]
+fn hex_keys_round_trip_and_refuse_anything_else() {
+    for key in [
+        TrackKey {
+            address: 0xa1b2c3,
+            non_icao: false,
+        },
+        TrackKey {
+            address: 0x00000f,
+            non_icao: true,
+        },
+    ] {
+        assert_eq!(TrackKey::from_hex(&key.hex()), Some(key));
+    }
+    assert_eq!(
+        TrackKey::from_hex("A1B2C3").map(|k| k.address),
+        Some(0xa1b2c3)
+    );
+    for bad in [
+        "", "a1b2c", "a1b2c34", "g1b2c3", "~~a1b2c3", "+1b2c3", " a1b2c",
+    ] {
+        assert_eq!(TrackKey::from_hex(bad), None, "{bad:?}");
+    }
+}

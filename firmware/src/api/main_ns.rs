@@ -8,9 +8,7 @@
 
 use super::client::{Client, Sent};
 use super::requests::{self, ApiError};
-use super::world::raw;
 use super::{lock, Hub};
-use crate::config::AuthMode;
 use crate::core::{now_ms, Topic};
 use serde::Serialize;
 use serde_json::value::RawValue;
@@ -55,7 +53,7 @@ async fn accept(
     TryData(auth): TryData<Value>,
 ) -> Result<(), Unauthorized> {
     let authorized = hub.token_valid(token_of(&auth));
-    if hub.settings.auth == AuthMode::Private && !authorized {
+    if hub.needs_token(false) && !authorized {
         return Err(Unauthorized);
     }
     let s = &hub.settings;
@@ -387,21 +385,11 @@ pub fn send_snapshot(hub: &Hub, c: &mut Client, t: Topic) -> Sent {
         Topic::Stats => c.send_stats_now(hub.stats_now().as_ref().map(|(v, d)| (*v, d))),
         Topic::Safety => {
             let events: Vec<Arc<RawValue>> = lock(&hub.safety_active).values().cloned().collect();
-            let events: Vec<&RawValue> = events.iter().map(|e| &**e).collect();
-            let count = events.len();
-            c.emit(
-                "safety:snapshot",
-                &raw(&json!({"events": events, "count": count, "timestamp": timestamp})),
-            )
+            c.emit("safety:snapshot", &Listing("events", &events, timestamp))
         }
         Topic::Alerts => {
             let alerts: Vec<Arc<RawValue>> = lock(&hub.recent_alerts).iter().cloned().collect();
-            let alerts: Vec<&RawValue> = alerts.iter().map(|e| &**e).collect();
-            let count = alerts.len();
-            c.emit(
-                "alert:snapshot",
-                &raw(&json!({"alerts": alerts, "count": count, "timestamp": timestamp})),
-            )
+            c.emit("alert:snapshot", &Listing("alerts", &alerts, timestamp))
         }
         // No VHF receiver yet: the topic exists and its snapshot is honestly empty.
         Topic::Acars => c.emit(
@@ -413,5 +401,20 @@ pub fn send_snapshot(hub: &Hub, c: &mut Client, t: Topic) -> Sent {
             "airspace:snapshot",
             &json!({"notams": [], "tfrs": [], "advisories": [], "count": 0, "timestamp": timestamp}),
         ),
+    }
+}
+
+/// `{<name>: [...], count, timestamp}` from events already serialised once (no re-parse).
+struct Listing<'a>(&'static str, &'a [Arc<RawValue>], u64);
+
+impl Serialize for Listing<'_> {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeMap;
+        let items: Vec<&RawValue> = self.1.iter().map(|e| &**e).collect();
+        let mut m = s.serialize_map(Some(3))?;
+        m.serialize_entry(self.0, &items)?;
+        m.serialize_entry("count", &items.len())?;
+        m.serialize_entry("timestamp", &self.2)?;
+        m.end()
     }
 }

@@ -131,6 +131,16 @@ impl Hub {
         lock(&self.clients).len()
     }
 
+    /// Whether a client needs a valid token (protocol.md "Auth"): for everything in
+    /// `private` mode; in `hybrid` mode only for `sensitive` things (state changes, `/audio`).
+    pub fn needs_token(&self, sensitive: bool) -> bool {
+        match self.settings.auth {
+            AuthMode::Public => false,
+            AuthMode::Private => true,
+            AuthMode::Hybrid => sensitive,
+        }
+    }
+
     /// True if `token` is one of the configured tokens (constant time per token).
     pub fn token_valid(&self, token: Option<&str>) -> bool {
         let Some(token) = token else { return false };

@@ -10,7 +10,6 @@
 
 use super::main_ns::{token_of, Unauthorized};
 use super::Hub;
-use crate::config::AuthMode;
 use crate::core::now_ms;
 use serde_json::{json, Value};
 use socketioxide::extract::{Event, SocketRef, State, TryData};
@@ -31,7 +30,7 @@ async fn private_only(
     State(hub): State<Arc<Hub>>,
     TryData(auth): TryData<Value>,
 ) -> Result<(), Unauthorized> {
-    if hub.settings.auth == AuthMode::Private && !hub.token_valid(token_of(&auth)) {
+    if hub.needs_token(false) && !hub.token_valid(token_of(&auth)) {
         return Err(Unauthorized);
     }
     socket.on_fallback(not_yet);
@@ -43,7 +42,7 @@ async fn token_unless_public(
     State(hub): State<Arc<Hub>>,
     TryData(auth): TryData<Value>,
 ) -> Result<(), Unauthorized> {
-    if hub.settings.auth != AuthMode::Public && !hub.token_valid(token_of(&auth)) {
+    if hub.needs_token(true) && !hub.token_valid(token_of(&auth)) {
         return Err(Unauthorized);
     }
     socket.on_fallback(not_yet);

@@ -7,8 +7,8 @@
 use super::Hub;
 use crate::alerts::rule::RuleSpec;
 use crate::alerts::store::StoreError;
-use crate::config::AuthMode;
-use crate::core::{now_ms, parse_hex, Cmd};
+use crate::core::{now_ms, Cmd};
+use crate::track::TrackKey;
 use serde_json::{json, Map, Value};
 use std::sync::atomic::Ordering;
 use std::time::Duration;
@@ -70,7 +70,7 @@ pub async fn handle(
             | "alert-rule-delete"
             | "alert-rule-toggle"
     );
-    if changes_state && hub.settings.auth == AuthMode::Hybrid && !authorized {
+    if changes_state && hub.needs_token(true) && !authorized {
         return Err(ApiError::new(
             "unauthorized",
             format!("{kind} changes state: connect with a valid auth.token"),
@@ -126,7 +126,7 @@ async fn ask<T>(hub: &Hub, make: impl FnOnce(oneshot::Sender<T>) -> Cmd) -> Resu
 fn icao_param(p: &Map<String, Value>) -> Result<String, ApiError> {
     let bad = || invalid("params.icao must be 6 hex digits");
     let s = p.get("icao").and_then(Value::as_str).ok_or_else(bad)?;
-    parse_hex(s).ok_or_else(bad)?;
+    TrackKey::from_hex(s).ok_or_else(bad)?;
     Ok(s.to_ascii_lowercase())
 }
 
@@ -176,7 +176,7 @@ fn aircraft_info_bulk(hub: &Hub, p: &Map<String, Value>) -> Reply {
     for (i, v) in list.iter().enumerate() {
         let hex = v
             .as_str()
-            .filter(|s| parse_hex(s).is_some())
+            .filter(|s| TrackKey::from_hex(s).is_some())
             .ok_or_else(|| invalid(format!("params.icaos[{i}] must be 6 hex digits")))?
             .to_ascii_lowercase();
         match w.record(&hex) {
@@ -247,7 +247,8 @@ fn aircraft_snapshot(hub: &Hub) -> Value {
 
 async fn aircraft_track(hub: &Hub, p: &Map<String, Value>) -> Reply {
     let hex = icao_param(p)?;
-    let key = parse_hex(&hex).ok_or_else(|| invalid("params.icao must be 6 hex digits"))?;
+    let key =
+        TrackKey::from_hex(&hex).ok_or_else(|| invalid("params.icao must be 6 hex digits"))?;
     match ask(hub, |tx| Cmd::Track(key, tx)).await? {
         Some(points) => Ok(json!({"icao": hex, "count": points.len(), "positions": points})),
         None => Err(ApiError::new(

@@ -26,6 +26,19 @@ impl TrackKey {
         let prefix = if self.non_icao { "~" } else { "" };
         format!("{prefix}{:06x}", self.address & 0xFF_FFFF)
     }
+
+    /// The key of a `hex` (any case, `~` first for non-ICAO); `None` unless six hex digits.
+    pub fn from_hex(hex: &str) -> Option<TrackKey> {
+        let (non_icao, digits) = match hex.strip_prefix('~') {
+            Some(d) => (true, d),
+            None => (false, hex),
+        };
+        if digits.len() != 6 || !digits.bytes().all(|b| b.is_ascii_hexdigit()) {
+            return None;
+        }
+        let address = u32::from_str_radix(digits, 16).ok()?;
+        Some(TrackKey { address, non_icao })
+    }
 }
 
 /// Fields that changed, as bits (for per-client deltas).
