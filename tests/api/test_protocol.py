@@ -73,6 +73,9 @@ emergency_for_s = 3.0
     sio, m = connect(d.url, transport)
     try:
         sio.call("subscribe", {"topics": ["safety", "alerts"]})
+        rule = {"name": "mayday", "priority": "critical", "conditions": {"logic": "AND", "groups": [
+            {"logic": "AND", "conditions": [{"type": "squawk", "operator": "eq", "value": "7700"}]}]}}
+        assert request(sio, "alert-rule-create", rule)["data"]["id"] >= 1
         raised = wait_for(lambda: m.named("safety:event"), timeout=20)
         t, event, batched = raised[0]
         assert event["event_type"] == "squawk_emergency" and event["severity"] == "critical"
@@ -83,6 +86,14 @@ emergency_for_s = 3.0
             if any(u.get("squawk") == "7700" for u in up["updated"] + up["added"])])
         assert not squawks[0][1]
         assert abs(squawks[0][0] - t) < 0.05, "the squawk's delta follows its safety event at once"
+        # The alert rule fired, outside any batch, with the aircraft's record.
+        alert = wait_for(lambda: m.named("alert:triggered"))[0]
+        assert not alert[2] and alert[1]["rule_name"] == "mayday"
+        assert alert[1]["icao"] == event["icao"] and alert[1]["aircraft"]["squawk"] == "7700"
+        # Acknowledging the event is remembered in the history.
+        assert request(sio, "safety-acknowledge", {"id": event["id"]})["data"]["acknowledged"]
+        history = request(sio, "safety-events", {"hours": 1})["data"]["events"]
+        assert any(e["id"] == event["id"] and e["acknowledged"] for e in history)
         # stats:tick has the protocol's shape and shows the source in use.
         tick = wait_for(lambda: m.named("stats:tick"))[-1][1]
         assert set(tick) == {"ts", "traffic", "reception", "system", "series"}
