@@ -170,6 +170,10 @@ def test_stalled_client_costs_others_nothing_and_resumes_from_a_snapshot(daemon)
     ws.connect(f"ws://127.0.0.1:{d.port}/socket.io/?EIO=4&transport=websocket", socket=s, timeout=10)
     ws.recv()
     ws.send("40")
+    # A client may send events only once the namespace connect is answered (an event before
+    # that is a protocol error and closes the connection).
+    while not ws.recv().startswith("40"):
+        pass
     rss0 = rss_kb(d.proc.pid)
     # Stall: read nothing while 300 aircraft stream at 10 Hz, and ask for full snapshots
     # (within the inbound limit) so the kernel's socket buffers fill quickly.
