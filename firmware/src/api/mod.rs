@@ -16,6 +16,7 @@ pub mod fanout;
 pub mod main_ns;
 pub mod other_ns;
 pub mod requests;
+pub mod ui;
 pub mod world;
 
 use crate::config::AuthMode;
@@ -179,12 +180,8 @@ pub fn router(hub: Arc<Hub>) -> (axum::Router, socketioxide::SocketIo) {
     main_ns::register(&io);
     other_ns::register(&io);
     let router = axum::Router::new()
-        .route("/", axum::routing::get(index))
+        .route("/", axum::routing::get(ui::index))
+        .route("/{name}", axum::routing::get(ui::file))
         .layer(layer);
     (router, io)
-}
-
-/// A plain page until the web UI lands (issue 5): says where the API is.
-async fn index() -> axum::response::Html<&'static str> {
-    axum::response::Html(include_str!("index.html"))
 }

@@ -1,0 +1,245 @@
+// The web UI end to end: the real daemon on the built-in simulator, the real page in headless
+// Chromium. Screenshots go to target/ui-artifacts (UI_ARTIFACTS to change).
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { request as httpRequest } from 'node:http';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { ARTIFACTS, launchBrowser, startDaemon, until, sleep } from './harness.js';
+
+let browser;
+let daemon; // 40 aircraft; an emergency squawk from 2 s on
+before(async () => {
+  browser = await launchBrowser();
+  daemon = await startDaemon({
+    aircraft: 40,
+    config: '[simulator]\nemergency_after_s = 2.0\nemergency_for_s = 600.0\n',
+  });
+});
+after(async () => {
+  await browser?.close();
+  await daemon?.stop();
+});
+
+/// A page on `url` that records every request it makes.
+async function open(url, viewport = { width: 1280, height: 800 }) {
+  const page = await browser.newPage({ viewport });
+  const requests = [];
+  page.on('request', (r) => requests.push(r.url()));
+  page.on('pageerror', (e) => console.error('page error:', e.message));
+  await page.goto(url);
+  await until(page, () => document.getElementById('conn').dataset.state === 'connected');
+  return { page, requests };
+}
+
+const shot = (page, name) => page.screenshot({ path: join(ARTIFACTS, `${name}.png`) });
+
+test('aircraft appear on the map and in the table and move; no request leaves the machine', async () => {
+  const { page, requests } = await open(daemon.url);
+  await until(page, () => document.querySelectorAll('#aircraft-table tbody tr[data-hex]').length >= 20);
+  await until(page, () => window.skyspy.map.visible && window.skyspy.map.visible.length >= 10);
+  // Where each aircraft is drawn, then again 3 s later.
+  const where = () => page.evaluate(() => Object.fromEntries(
+    window.skyspy.map.visible.map(([a, p]) => [a.hex, [p.x, p.y]])));
+  const first = await where();
+  // The canvas really has the symbols: pixels around the drawn positions are not empty.
+  const painted = await page.evaluate(() => {
+    const m = window.skyspy.map;
+    const ctx = m.canvas.getContext('2d');
+    let n = 0;
+    for (const [, p] of m.visible) {
+      const d = ctx.getImageData(Math.round(p.x * m.dpr) - 4, Math.round(p.y * m.dpr) - 4, 9, 9).data;
+      for (let i = 3; i < d.length; i += 4) if (d[i] > 0) { n += 1; break; }
+    }
+    return n / m.visible.length;
+  });
+  assert.ok(painted > 0.9, `symbols drawn at ${(painted * 100).toFixed(0)} % of positions`);
+  await sleep(3000);
+  const second = await where();
+  const moved = Object.keys(first).filter((hex) => second[hex] &&
+    Math.hypot(second[hex][0] - first[hex][0], second[hex][1] - first[hex][1]) > 0.5);
+  assert.ok(moved.length >= 5, `only ${moved.length} aircraft moved in 3 s`);
+  // Table cells are filled from the records.
+  const cells = await page.$$eval('#aircraft-table tbody tr[data-hex] td', (tds) => tds.map((t) => t.textContent));
+  assert.match(cells[0], /^[0-9a-f]{6}$/);
+  await shot(page, 'map-and-table');
+  const origin = new URL(daemon.url).origin;
+  const foreign = requests.filter((u) => !u.startsWith(origin) && !u.startsWith('data:'));
+  assert.deepEqual(foreign, [], 'requests that left the machine');
+  assert.ok(requests.some((u) => u.endsWith('/basemap.json')), 'the built-in basemap loaded');
+  await page.close();
+});
+
+test('selecting an aircraft in the table or on the map opens its details; keyboard works', async () => {
+  const { page } = await open(daemon.url);
+  await until(page, () => document.querySelectorAll('#aircraft-table tbody tr[data-hex]:not(.no-position)').length >= 5);
+  const row = page.locator('#aircraft-table tbody tr[data-hex]:not(.no-position)').first();
+  const hex = await row.getAttribute('data-hex');
+  await row.click();
+  await until(page, (h) => !document.getElementById('details').hidden &&
+    document.querySelector('#details dd[data-field="hex"]')?.textContent === h, hex);
+  assert.equal(await row.getAttribute('aria-selected'), 'true');
+  assert.equal(await page.evaluate(() => window.skyspy.map.selected), hex);
+  await shot(page, 'details');
+  // Escape closes; a click on the map at an aircraft selects it.
+  await page.keyboard.press('Escape');
+  await until(page, () => document.getElementById('details').hidden);
+  const target = await page.evaluate(() => {
+    const [a, p] = window.skyspy.map.visible[0];
+    return { hex: a.hex, x: p.x, y: p.y };
+  });
+  const box = await page.locator('#map').boundingBox();
+  await page.mouse.click(box.x + target.x, box.y + target.y);
+  await until(page, () => !document.getElementById('details').hidden);
+  const picked = await page.evaluate(() => window.skyspy.map.selected);
+  assert.ok(picked, 'a click on a symbol selects an aircraft');
+  assert.equal(await page.locator(`#aircraft-table tr[data-hex="${picked}"]`).getAttribute('aria-selected'), 'true');
+  // Keyboard: focus the table, move down, select with Enter.
+  await page.keyboard.press('Escape');
+  await page.locator('#aircraft-table tbody tr[data-hex]').first().focus();
+  await page.keyboard.press('ArrowDown');
+  const focused = await page.evaluate(() => document.activeElement.dataset.hex);
+  await page.keyboard.press('Enter');
+  await until(page, (h) => window.skyspy.map.selected === h, focused);
+  // Sorting by callsign (header button) orders the rows.
+  await page.locator('th[data-key="flight"] button').click();
+  await until(page, () => document.querySelector('th[data-key="flight"]').getAttribute('aria-sort') === 'ascending');
+  await sleep(600);
+  const calls = await page.$$eval('#aircraft-table tbody tr[data-hex]:not(.emergency) td:nth-child(2)', (t) => t.map((x) => x.textContent).filter(Boolean));
+  assert.deepEqual(calls, [...calls].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0)));
+  // The filter narrows the table to the matching aircraft.
+  await page.fill('#filter', hex);
+  await until(page, (h) => {
+    const rows = [...document.querySelectorAll('#aircraft-table tbody tr[data-hex]')];
+    return rows.length === 1 && rows[0].dataset.hex === h;
+  }, hex);
+  await page.close();
+});
+
+test('an emergency squawk shows in the safety feed and the table', async () => {
+  const { page } = await open(daemon.url);
+  await page.click('#tab-safety');
+  const item = page.locator('#feed li.event.critical[data-kind="squawk_emergency"]').first();
+  await item.waitFor({ timeout: 30000 });
+  assert.match(await item.textContent(), /7700/);
+  assert.notEqual(await page.textContent('#count-safety'), '');
+  await page.click('#tab-aircraft');
+  // The emergency is the first row, whatever the sort.
+  await until(page, () => document.querySelector('#aircraft-table tbody tr[data-hex]')?.classList.contains('emergency'));
+  await page.click('#tab-safety');
+  await item.getByRole('button', { name: 'Acknowledge' }).click();
+  await item.getByText('acknowledged').waitFor();
+  await shot(page, 'safety-feed');
+  await page.close();
+});
+
+test('alert rules: an invalid rule shows the server error in place; create, toggle, delete', async () => {
+  const { page } = await open(daemon.url);
+  page.on('dialog', (d) => d.accept());
+  await page.click('#tab-rules');
+  await page.click('#rule-new');
+  await page.fill('#rule-form input[name="name"]', 'KLM flights');
+  const cond = page.locator('#rule-groups .condition').first();
+  await cond.locator('.c-type').selectOption('callsign');
+  await cond.locator('.c-op').selectOption('regex');
+  await cond.locator('.c-value').fill('(KLM');
+  await page.click('#rule-form button[type="submit"]');
+  await page.locator('#rule-error').waitFor();
+  assert.match(await page.textContent('#rule-error'), /conditions\.groups\[0\]\.conditions\[0\]\.value: .*regex/);
+  assert.equal(await cond.locator('.c-value').getAttribute('aria-invalid'), 'true');
+  assert.match(await cond.locator('.field-error').textContent(), /regex/);
+  await shot(page, 'rule-error');
+  // A number where a number belongs: altitude "high" is refused by the server, named in place.
+  await cond.locator('.c-type').selectOption('altitude');
+  await cond.locator('.c-op').selectOption('lt');
+  await cond.locator('.c-value').fill('high');
+  await page.click('#rule-form button[type="submit"]');
+  await until(page, () => /needs a number/.test(document.getElementById('rule-error').textContent));
+  await cond.locator('.c-type').selectOption('callsign');
+  await cond.locator('.c-op').selectOption('regex');
+  await cond.locator('.c-value').fill('^KLM');
+  await page.click('#rule-form button[type="submit"]');
+  await until(page, () => document.getElementById('rule-form').hidden);
+  const rule = page.locator('#rules li.rule', { hasText: 'KLM flights' });
+  await rule.waitFor();
+  const ruleId = await rule.getAttribute('data-id');
+  // Toggle off, reload the list from the server: it stays off.
+  await rule.locator('input[type="checkbox"]').uncheck();
+  await sleep(300);
+  await page.click('#tab-aircraft');
+  await page.click('#tab-rules');
+  await until(page, (id) => document.querySelector(`#rules li[data-id="${id}"] input`)?.checked === false, ruleId);
+  // Edit: rename.
+  await page.locator(`#rules li[data-id="${ruleId}"]`).getByRole('button', { name: 'Edit' }).click();
+  await page.fill('#rule-form input[name="name"]', 'KLM and friends');
+  await page.click('#rule-form button[type="submit"]');
+  await page.locator('#rules li.rule', { hasText: 'KLM and friends' }).waitFor();
+  await page.locator(`#rules li[data-id="${ruleId}"]`).getByRole('button', { name: 'Delete' }).click();
+  await until(page, (id) => !document.querySelector(`#rules li[data-id="${id}"]`), ruleId);
+  await page.close();
+});
+
+test('stats: charts and the polar range plot are drawn', async () => {
+  const { page } = await open(daemon.url);
+  await page.click('#tab-stats');
+  await until(page, () => document.querySelectorAll('#panel-stats .uplot').length === 3);
+  await until(page, () => /msg\/s/.test(document.getElementById('stats-now').textContent), null, 15000);
+  const polarPainted = await page.evaluate(() => {
+    const c = document.getElementById('polar');
+    const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
+    let n = 0;
+    for (let i = 3; i < d.length; i += 4) if (d[i] > 0) n += 1;
+    return n;
+  });
+  assert.ok(polarPainted > 1000, `polar plot has ${polarPainted} painted pixels`);
+  await shot(page, 'stats');
+  await page.close();
+});
+
+test('on a phone the panels sit under the map', async () => {
+  const { page } = await open(daemon.url, { width: 390, height: 844 });
+  const map = await page.locator('#map').boundingBox();
+  const side = await page.locator('#panels').boundingBox();
+  assert.ok(side.y >= map.y + map.height - 1, `panels at y=${side.y}, map ends at ${map.y + map.height}`);
+  assert.ok(side.width <= 390);
+  await shot(page, 'phone');
+  await page.close();
+});
+
+test('killing and restarting the server: the page reconnects and the picture comes back', async () => {
+  const d = await startDaemon({ aircraft: 20 });
+  const { page } = await open(d.url);
+  await until(page, () => window.skyspy.store.aircraft.size >= 5);
+  await d.stop('SIGKILL');
+  await until(page, () => document.getElementById('conn').dataset.state === 'reconnecting');
+  await shot(page, 'reconnecting');
+  const d2 = await startDaemon({ port: d.port, aircraft: 20, dir: d.dir });
+  try {
+    await until(page, () => document.getElementById('conn').dataset.state === 'connected', null, 40000);
+    await until(page, () => document.querySelectorAll('#aircraft-table tbody tr[data-hex]').length >= 5, null, 20000);
+    await shot(page, 'reconnected');
+  } finally {
+    await page.close();
+    await d2.stop();
+  }
+});
+
+test('the bundle is under 1 MB gzipped', async () => {
+  const names = ['', 'app.js', 'app.css', 'basemap.json'];
+  const sizes = {};
+  for (const n of names) {
+    sizes[n || 'index.html'] = await new Promise((ok, fail) => {
+      httpRequest(daemon.url + n, { headers: { 'accept-encoding': 'gzip' } }, (res) => {
+        assert.equal(res.statusCode, 200);
+        assert.equal(res.headers['content-encoding'], 'gzip');
+        let bytes = 0;
+        res.on('data', (c) => { bytes += c.length; });
+        res.on('end', () => ok(bytes));
+      }).on('error', fail).end();
+    });
+  }
+  const total = Object.values(sizes).reduce((a, b) => a + b, 0);
+  writeFileSync(join(ARTIFACTS, 'bundle-size.json'), JSON.stringify({ ...sizes, total }, null, 1));
+  console.log(`bundle gzipped: ${JSON.stringify(sizes)} total ${total} bytes`);
+  assert.ok(total < 1_000_000, `${total} bytes gzipped`);
+});
