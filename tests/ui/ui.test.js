@@ -206,6 +206,72 @@ test('on a phone the panels sit under the map', async () => {
   await page.close();
 });
 
+test('a sequence gap asks for resync and the picture is rebuilt from the snapshot', async () => {
+  const { page } = await open(daemon.url);
+  await until(page, () => window.skyspy.store.aircraft.size >= 20);
+  const result = await page.evaluate(async () => {
+    const { store, conn } = window.skyspy;
+    let snapshots = 0;
+    conn.on('aircraft:snapshot', () => { snapshots += 1; });
+    const resyncs = [];
+    const emit = conn.emit.bind(conn);
+    conn.emit = (event, data) => {
+      if (event === 'resync') resyncs.push(data);
+      emit(event, data);
+    };
+    // Lose one delta on the way in, as a dropped message would.
+    const deliver = store.delta.bind(store);
+    let dropped = false;
+    store.delta = (d) => {
+      if (!dropped) {
+        dropped = true;
+        return;
+      }
+      deliver(d);
+    };
+    const gapsBefore = store.gaps;
+    await new Promise((r) => setTimeout(r, 1500));
+    const server = await conn.request('aircraft-snapshot');
+    const list = server.aircraft || [];
+    return {
+      gaps: store.gaps - gapsBefore,
+      resyncs,
+      snapshots,
+      awaiting: store.awaitingSnapshot,
+      missing: list.map((a) => a.hex).filter((h) => !store.aircraft.has(h)),
+      extra: [...store.aircraft.keys()].filter((h) => !list.some((a) => a.hex === h)),
+    };
+  });
+  assert.equal(result.gaps, 1);
+  assert.deepEqual(result.resyncs, [{ topic: 'aircraft' }]);
+  assert.equal(result.snapshots, 1);
+  assert.equal(result.awaiting, false);
+  assert.deepEqual(result.missing, []);
+  assert.deepEqual(result.extra, []);
+  await page.close();
+});
+
+test('private mode: the page asks for a token and connects with it', async () => {
+  const d = await startDaemon({ aircraft: 5, config: '[api]\nauth = "private"\ntokens = ["correct horse battery"]\n' });
+  const page = await browser.newPage();
+  try {
+    await page.goto(d.url);
+    await until(page, () => document.getElementById('conn').dataset.state === 'unauthorized');
+    assert.equal(await page.isVisible('#token-form'), true);
+    await page.fill('#token', 'wrong token!');
+    await page.click('#token-form button');
+    await sleep(1000);
+    assert.equal(await page.getAttribute('#conn', 'data-state'), 'unauthorized');
+    await page.fill('#token', 'correct horse battery');
+    await page.click('#token-form button');
+    await until(page, () => document.getElementById('conn').dataset.state === 'connected');
+    assert.equal(await page.isVisible('#token-form'), false);
+  } finally {
+    await page.close();
+    await d.stop();
+  }
+});
+
 test('killing and restarting the server: the page reconnects and the picture comes back', async () => {
   const d = await startDaemon({ aircraft: 20 });
   const { page } = await open(d.url);
