@@ -129,6 +129,9 @@ test('an emergency squawk shows in the safety feed and the table', async () => {
   await page.click('#tab-safety');
   await item.getByRole('button', { name: 'Acknowledge' }).click();
   await item.getByText('acknowledged').waitFor();
+  await page.click('#sound');
+  assert.equal(await page.getAttribute('#sound', 'aria-pressed'), 'true');
+  assert.equal(await page.evaluate(() => localStorage.getItem('skyspy.sound')), 'on');
   await shot(page, 'safety-feed');
   await page.close();
 });
@@ -272,21 +275,28 @@ test('private mode: the page asks for a token and connects with it', async () =>
   }
 });
 
-test('killing and restarting the server: the page reconnects and the picture comes back', async () => {
-  const d = await startDaemon({ aircraft: 20 });
+test('stopping and restarting the server: the page reconnects and the picture comes back', async () => {
+  // SIGTERM closes every connection from the server's side ("io server disconnect"), which
+  // socket.io-client does not retry by itself; SIGKILL just drops the transport.
+  let d = await startDaemon({ aircraft: 20 });
   const { page } = await open(d.url);
-  await until(page, () => window.skyspy.store.aircraft.size >= 5);
-  await d.stop('SIGKILL');
-  await until(page, () => document.getElementById('conn').dataset.state === 'reconnecting');
-  await shot(page, 'reconnecting');
-  const d2 = await startDaemon({ port: d.port, aircraft: 20, dir: d.dir });
   try {
-    await until(page, () => document.getElementById('conn').dataset.state === 'connected', null, 40000);
-    await until(page, () => document.querySelectorAll('#aircraft-table tbody tr[data-hex]').length >= 5, null, 20000);
+    for (const signal of ['SIGTERM', 'SIGKILL']) {
+      await until(page, () => window.skyspy.store.aircraft.size >= 5);
+      await d.stop(signal);
+      await until(page, () => document.getElementById('conn').dataset.state === 'reconnecting');
+      await until(page, () => /attempt/.test(document.getElementById('conn').textContent), null, 10000);
+      const opacity = await page.$eval('.aircraft-layer', (c) => Number(getComputedStyle(c).opacity));
+      assert.ok(opacity < 1, 'the stale picture is dimmed');
+      await shot(page, `reconnecting-${signal}`);
+      d = await startDaemon({ port: d.port, aircraft: 20, dir: d.dir });
+      await until(page, () => document.getElementById('conn').dataset.state === 'connected', null, 40000);
+      await until(page, () => document.querySelectorAll('#aircraft-table tbody tr[data-hex]').length >= 5, null, 20000);
+    }
     await shot(page, 'reconnected');
   } finally {
     await page.close();
-    await d2.stop();
+    await d.stop();
   }
 });
 

@@ -27,18 +27,25 @@ export class Connection {
       auth: (cb) => cb(this.token ? { token: this.token } : {}),
     });
     const s = this.socket;
-    s.on('connect', () => this.setState('connected'));
+    this.attempt = 0;
+    s.on('connect', () => {
+      this.attempt = 0;
+      this.setState('connected');
+    });
     s.on('disconnect', (reason) => {
       this.failPending(new ApiError('disconnected', 'connection lost before the answer came'));
       // A server-side disconnect is not retried by socket.io-client; everything else is.
       if (reason === 'io server disconnect') s.connect();
-      this.setState('reconnecting', reason);
+      this.setState('reconnecting');
     });
     s.on('connect_error', (err) => {
       if (err.message === 'unauthorized') this.setState('unauthorized');
-      else this.setState('reconnecting', err.message);
+      else this.setState('reconnecting', this.attempt ? `attempt ${this.attempt}` : '');
     });
-    s.io.on('reconnect_attempt', (n) => this.setState('reconnecting', `attempt ${n}`));
+    s.io.on('reconnect_attempt', (n) => {
+      this.attempt = n;
+      this.setState('reconnecting', `attempt ${n}`);
+    });
     s.on('response', (r) => this.settle(r && r.request_id, (p) => p.resolve(r.data)));
     s.on('error', (e) => {
       if (e && e.request_id != null && this.pending.has(e.request_id)) {

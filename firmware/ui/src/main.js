@@ -63,6 +63,7 @@ const connEl = document.getElementById('conn');
 const tokenForm = document.getElementById('token-form');
 conn.onState((state, detail) => {
   connEl.dataset.state = state;
+  document.body.dataset.conn = state; // a stale picture is dimmed until the snapshot is back
   connEl.textContent = {
     connected: 'live',
     reconnecting: `reconnecting… ${detail ? `(${detail})` : ''}`,

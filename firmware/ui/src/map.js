@@ -50,9 +50,6 @@ export class SkyMap {
     this.resize();
     this.map.on('resize', () => this.resize());
     this.map.on('click', (e) => this.pick(e.containerPoint));
-    this.map.getContainer().addEventListener('keydown', (e) => {
-      if (e.key === 'Escape' && this.selected) this.onSelect(null);
-    });
     this.frames = 0;
     const loop = () => {
       this.frames += 1;
