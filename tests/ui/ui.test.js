@@ -283,12 +283,30 @@ test('stopping and restarting the server: the page reconnects and the picture co
   try {
     for (const signal of ['SIGTERM', 'SIGKILL']) {
       await until(page, () => window.skyspy.store.aircraft.size >= 5);
+      await page.evaluate(() => {
+        window.t0 = performance.now();
+        window.attempts = [];
+        if (!window.recording) {
+          window.recording = true;
+          window.skyspy.conn.socket.io.on('reconnect_attempt', () => window.attempts.push(performance.now() - window.t0));
+        }
+      });
       await d.stop(signal);
       await until(page, () => document.getElementById('conn').dataset.state === 'reconnecting');
       await until(page, () => /attempt/.test(document.getElementById('conn').textContent), null, 10000);
       const opacity = await page.$eval('.aircraft-layer', (c) => Number(getComputedStyle(c).opacity));
       assert.ok(opacity < 1, 'the stale picture is dimmed');
       await shot(page, `reconnecting-${signal}`);
+      if (signal === 'SIGKILL') {
+        // Exponential backoff with ±50 % jitter: attempts after about 1, 2 and 4 s.
+        await until(page, () => window.attempts.length >= 3, null, 15000);
+        const t = await page.evaluate(() => window.attempts);
+        const gaps = [t[0], t[1] - t[0], t[2] - t[1]];
+        gaps.forEach((g, k) => {
+          const base = 1000 * 2 ** k;
+          assert.ok(g >= 0.5 * base - 100 && g <= 1.5 * base + 500, `attempt ${k + 1} after ${g.toFixed(0)} ms`);
+        });
+      }
       d = await startDaemon({ port: d.port, aircraft: 20, dir: d.dir });
       await until(page, () => document.getElementById('conn').dataset.state === 'connected', null, 40000);
       await until(page, () => document.querySelectorAll('#aircraft-table tbody tr[data-hex]').length >= 5, null, 20000);
