@@ -21,6 +21,7 @@ pub mod frame;
 pub mod gen;
 pub mod iq;
 pub mod receiver;
+pub mod uat;
 
 pub use demod::Demodulator;
 pub use filter::AddressFilter;

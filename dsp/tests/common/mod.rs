@@ -10,6 +10,16 @@ pub fn modes_dir() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../shared/testdata/modes")
 }
 
+/// `../shared/testdata/uat` beside the checkout.
+pub fn uat_dir() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../shared/testdata/uat")
+}
+
+pub fn read_uat(name: &str) -> Vec<u8> {
+    let p = uat_dir().join(name);
+    std::fs::read(&p).unwrap_or_else(|e| panic!("test data {} missing: {e}", p.display()))
+}
+
 pub fn read(name: &str) -> Vec<u8> {
     let p = modes_dir().join(name);
     std::fs::read(&p).unwrap_or_else(|e| panic!("test data {} missing: {e}", p.display()))

@@ -1,0 +1,6 @@
+//! The 978 MHz UAT chain: protocol constants ([`consts`]), Reed–Solomon FEC ([`fec`]) and
+//! frame correction ([`frame`]).
+
+pub mod consts;
+pub mod fec;
+pub mod frame;
