@@ -14,6 +14,7 @@
 
 pub mod encode;
 pub mod modulate;
+pub mod uat;
 
 use crate::cpr::Position;
 use crate::iq::SampleRate;
@@ -356,7 +357,7 @@ fn new_aircraft(cfg: &TrafficConfig, rng: &mut SmallRng, i: usize) -> SimAircraf
 /// Rounds to the nearest 8-bit level (halves up) and clips, like the dongle's ADC. `as u8`
 /// truncates and saturates, so adding 0.5 first is round-then-clamp without a libm call
 /// (`round` was a tenth of the built-in simulator's CPU).
-fn quantize(v: f32) -> u8 {
+pub(crate) fn quantize(v: f32) -> u8 {
     (128.0 + 127.5 * v) as u8
 }
 

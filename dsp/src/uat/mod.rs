@@ -2,5 +2,6 @@
 //! frame correction ([`frame`]).
 
 pub mod consts;
+pub mod demod;
 pub mod fec;
 pub mod frame;
