@@ -110,10 +110,10 @@ fn recovery(snr_db: f64, seed: u64) -> Recovery {
     let payloads = sample_payloads();
     let cfg = dsp::gen::uat::UatConfig::new(snr_db, seed);
     let (iq, truth) = dsp::gen::uat::generate(&payloads, &cfg);
-    let mut demod = dsp::uat::demod::UatDemodulator::new();
+    let mut demod = dsp::uat::demod::UatDemodulator::new(dsp::IqFormat::Cu8);
     let mut out = Vec::new();
     for chunk in iq.chunks(131_072) {
-        demod.push_cu8(chunk, &mut out);
+        demod.push(chunk, &mut out);
     }
     demod.finish(&mut out);
     // Match each decoded frame to the burst that starts within a few samples of it.
@@ -186,7 +186,7 @@ fn sensitivity_by_snr() {
 fn noise_and_garbage_make_no_frames() {
     use rand::{Rng, SeedableRng};
     let mut rng = rand::rngs::SmallRng::seed_from_u64(5);
-    let mut demod = dsp::uat::demod::UatDemodulator::new();
+    let mut demod = dsp::uat::demod::UatDemodulator::new(dsp::IqFormat::Cu8);
     let mut out = Vec::new();
     // 10 s of Gaussian-ish noise (sum of uniforms) around mid-scale, then 2 s of uniform bytes.
     let mut block = vec![0u8; 1 << 20];
@@ -195,11 +195,11 @@ fn noise_and_garbage_make_no_frames() {
             let v: f64 = (0..4).map(|_| rng.random_range(-1.0..1.0)).sum::<f64>() * 12.0;
             *b = (127.5 + v).clamp(0.0, 255.0) as u8;
         }
-        demod.push_cu8(&block, &mut out);
+        demod.push(&block, &mut out);
     }
     for _ in 0..4 {
         rng.fill(&mut block[..]);
-        demod.push_cu8(&block, &mut out);
+        demod.push(&block, &mut out);
     }
     demod.finish(&mut out);
     assert!(demod.stats.syncs > 0, "the sync search ran on near-misses");
@@ -212,10 +212,10 @@ fn chunking_does_not_change_the_output() {
     let payloads: Vec<(Kind, Vec<u8>)> = sample_payloads().into_iter().take(120).collect();
     let (iq, _) = dsp::gen::uat::generate(&payloads, &dsp::gen::uat::UatConfig::new(9.0, 3));
     let run = |chunk: usize| {
-        let mut demod = dsp::uat::demod::UatDemodulator::new();
+        let mut demod = dsp::uat::demod::UatDemodulator::new(dsp::IqFormat::Cu8);
         let mut out = Vec::new();
         for c in iq.chunks(chunk) {
-            demod.push_cu8(c, &mut out);
+            demod.push(c, &mut out);
         }
         demod.finish(&mut out);
         out
@@ -270,10 +270,10 @@ fn synthetic_files_against_dump978_fa() {
             fa_min,
             "{name}: dump978-fa's count in the test data"
         );
-        let mut demod = dsp::uat::demod::UatDemodulator::new();
+        let mut demod = dsp::uat::demod::UatDemodulator::new(dsp::IqFormat::Cu8);
         let mut out = Vec::new();
         for chunk in iq.chunks(65_536) {
-            demod.push_cu8(chunk, &mut out);
+            demod.push(chunk, &mut out);
         }
         demod.finish(&mut out);
         let ours: Vec<(Kind, Vec<u8>)> = out
@@ -300,4 +300,30 @@ fn synthetic_files_against_dump978_fa() {
             "{name}: no better than dump978-fa"
         );
     }
+}
+
+/// The same signal as cs16 and cf32 decodes to the same frames as cu8.
+#[test]
+fn cs16_and_cf32_decode_like_cu8() {
+    let payloads: Vec<(Kind, Vec<u8>)> = sample_payloads().into_iter().take(60).collect();
+    let (iq, truth) = dsp::gen::uat::generate(&payloads, &dsp::gen::uat::UatConfig::new(10.0, 4));
+    let decode = |format: dsp::IqFormat, bytes: &[u8]| {
+        let mut demod = dsp::uat::demod::UatDemodulator::new(format);
+        let mut out = Vec::new();
+        for c in bytes.chunks(10_007) {
+            demod.push(c, &mut out);
+        }
+        demod.finish(&mut out);
+        out.iter().map(|m| m.frame.raw()).collect::<Vec<_>>()
+    };
+    let centred = |b: u8| (f32::from(b) - 127.5) / 127.5;
+    let cs16: Vec<u8> = iq
+        .iter()
+        .flat_map(|&b| (((centred(b) * 32767.0).round()) as i16).to_le_bytes())
+        .collect();
+    let cf32: Vec<u8> = iq.iter().flat_map(|&b| centred(b).to_le_bytes()).collect();
+    let want = decode(dsp::IqFormat::Cu8, &iq);
+    assert_eq!(want.len(), truth.len());
+    assert_eq!(decode(dsp::IqFormat::Cs16, &cs16), want);
+    assert_eq!(decode(dsp::IqFormat::Cf32, &cf32), want);
 }

@@ -19,9 +19,12 @@ pub struct DecodeArgs {
     /// Sample format: cu8 (rtl_sdr), cs16 or cf32.
     #[arg(long, default_value = "cu8")]
     pub format: IqFormat,
-    /// Sample rate: 2.4M or 2.0M.
+    /// Sample rate: 2.4M or 2.0M (1090 MHz). 978 MHz input is always 2.083333 MS/s.
     #[arg(long, default_value = "2.4M")]
     pub rate: SampleRate,
+    /// Which band the recording is of: 1090 (Mode S / ADS-B) or 978 (UAT).
+    #[arg(long, default_value = "1090", value_parser = ["1090", "978"])]
+    pub band: String,
     /// Print one JSON object per message instead of `*HEX;` lines.
     #[arg(long)]
     pub json: bool,
@@ -61,6 +64,9 @@ pub struct Summary {
 }
 
 pub fn decode(args: &DecodeArgs) -> Result<(), CliError> {
+    if args.band == "978" {
+        return crate::uat_cmd::decode(args);
+    }
     let repair = if args.no_fix {
         RepairConfig {
             fix_1bit: false,
@@ -146,7 +152,7 @@ pub fn decode(args: &DecodeArgs) -> Result<(), CliError> {
     Ok(())
 }
 
-fn progress_bar(total_bytes: u64, bytes_per_s: u64) -> Option<ProgressBar> {
+pub(crate) fn progress_bar(total_bytes: u64, bytes_per_s: u64) -> Option<ProgressBar> {
     // Only on a terminal, and only when the file is long enough to wait for.
     if !std::io::stderr().is_terminal() || total_bytes < 5 * bytes_per_s {
         return None;

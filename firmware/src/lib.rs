@@ -15,3 +15,4 @@ pub mod safety;
 pub mod source;
 pub mod stats;
 pub mod track;
+pub mod uat_cmd;

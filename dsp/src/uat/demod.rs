@@ -11,6 +11,7 @@
 
 use super::consts::*;
 use super::frame::{correct_downlink, correct_uplink, Kind, UatFrame};
+use crate::iq::IqFormat;
 
 /// Bit errors allowed in a 36-bit sync word.
 pub const MAX_SYNC_ERRORS: u32 = 4;
@@ -32,10 +33,9 @@ pub struct UatMessage {
 }
 
 pub struct UatDemodulator {
-    /// cu8 (I, Q) → phase, 0..65536 = 0..2π.
+    format: IqFormat,
+    /// cu8 (I, Q) → phase, 0..65536 = 0..2π (empty for other formats).
     phase_lut: Vec<u16>,
-    /// cu8 (I, Q) → |x|², for the signal level.
-    power_lut: Vec<f32>,
     /// Phases and powers not yet fully searched; `base` is the stream index of element 0.
     phase: Vec<u16>,
     power: Vec<f32>,
@@ -44,8 +44,8 @@ pub struct UatDemodulator {
     next: u64,
     /// Hard bits shifted in per sample phase.
     shift: [u64; 2],
-    /// An I byte whose Q has not arrived yet (input may be cut anywhere).
-    odd: Option<u8>,
+    /// The start of a sample whose other bytes have not arrived yet (input may be cut anywhere).
+    partial: Vec<u8>,
     pub stats: DemodStats,
 }
 
@@ -58,57 +58,91 @@ pub struct DemodStats {
     pub uplinks: u64,
 }
 
-impl Default for UatDemodulator {
-    fn default() -> Self {
-        Self::new()
-    }
+/// 1 / 127.5²: cu8 counts² to full-scale power.
+const CU8_POWER_SCALE: f32 = 1.0 / (127.5 * 127.5);
+
+/// Phase of (x, y) as a fraction of a turn scaled to 0..65536.
+fn phase_u16(x: f32, y: f32) -> u16 {
+    let turns = y.atan2(x) / std::f32::consts::TAU; // −0.5 … 0.5
+    (turns * 65536.0).round() as i32 as u16 // wraps negative angles onto 32768…65535
 }
 
 impl UatDemodulator {
-    pub fn new() -> Self {
-        let mut phase_lut = vec![0u16; 65536];
-        let mut power_lut = vec![0f32; 65536];
-        for i in 0..256usize {
-            for q in 0..256usize {
-                let (x, y) = ((i as f64 - 127.5) / 127.5, (q as f64 - 127.5) / 127.5);
-                let a = y.atan2(x).rem_euclid(std::f64::consts::TAU);
-                phase_lut[(i << 8) | q] =
-                    ((a / std::f64::consts::TAU * 65536.0) as u32 & 0xffff) as u16;
-                power_lut[(i << 8) | q] = (x * x + y * y) as f32;
+    /// A demodulator for `format` at 2.083333 MS/s. For cu8 it builds a 64K phase table.
+    pub fn new(format: IqFormat) -> Self {
+        let mut phase_lut = Vec::new();
+        if format == IqFormat::Cu8 {
+            phase_lut = vec![0u16; 65536];
+            for i in 0..256usize {
+                for q in 0..256usize {
+                    let (x, y) = ((i as f32 - 127.5) / 127.5, (q as f32 - 127.5) / 127.5);
+                    phase_lut[(i << 8) | q] = phase_u16(x, y);
+                }
             }
         }
         Self {
+            format,
             phase_lut,
-            power_lut,
             phase: Vec::new(),
             power: Vec::new(),
             base: 0,
             next: 2,
             shift: [0; 2],
-            odd: None,
+            partial: Vec::with_capacity(8),
             stats: DemodStats::default(),
         }
     }
 
-    /// Feeds interleaved cu8 I/Q bytes, cut anywhere; appends the frames completed.
-    pub fn push_cu8(&mut self, mut iq: &[u8], out: &mut Vec<UatMessage>) {
-        if let (Some(i), Some((&q, rest))) = (self.odd, iq.split_first()) {
-            self.odd = None;
-            self.push_sample(i, q);
-            iq = rest;
+    /// Feeds interleaved I/Q bytes in the demodulator's format, cut anywhere; appends the
+    /// frames completed.
+    pub fn push(&mut self, mut iq: &[u8], out: &mut Vec<UatMessage>) {
+        let size = self.format.bytes_per_sample();
+        if !self.partial.is_empty() {
+            let take = (size - self.partial.len()).min(iq.len());
+            self.partial.extend_from_slice(&iq[..take]);
+            iq = &iq[take..];
+            if self.partial.len() == size {
+                let sample = std::mem::take(&mut self.partial);
+                self.push_sample(&sample);
+                self.partial = sample;
+                self.partial.clear();
+            }
         }
-        let pairs = iq.chunks_exact(2);
-        self.odd = pairs.remainder().first().copied();
-        for pair in pairs {
-            self.push_sample(pair[0], pair[1]);
+        let samples = iq.chunks_exact(size);
+        self.partial.extend_from_slice(samples.remainder());
+        for s in samples {
+            self.push_sample(s);
         }
         self.search(false, out);
     }
 
-    fn push_sample(&mut self, i: u8, q: u8) {
-        let idx = (usize::from(i) << 8) | usize::from(q);
-        self.phase.push(self.phase_lut[idx]);
-        self.power.push(self.power_lut[idx]);
+    fn push_sample(&mut self, s: &[u8]) {
+        let (phase, power) = match self.format {
+            IqFormat::Cu8 => {
+                let idx = (usize::from(s[0]) << 8) | usize::from(s[1]);
+                // Power by arithmetic: a second 256 KB table costs more in cache misses.
+                let (x, y) = (f32::from(s[0]) - 127.5, f32::from(s[1]) - 127.5);
+                (self.phase_lut[idx], (x * x + y * y) * CU8_POWER_SCALE)
+            }
+            IqFormat::Cs16 => {
+                let x = f32::from(i16::from_le_bytes([s[0], s[1]])) / 32768.0;
+                let y = f32::from(i16::from_le_bytes([s[2], s[3]])) / 32768.0;
+                (phase_u16(x, y), x * x + y * y)
+            }
+            IqFormat::Cf32 => {
+                let x = f32::from_le_bytes([s[0], s[1], s[2], s[3]]);
+                let y = f32::from_le_bytes([s[4], s[5], s[6], s[7]]);
+                // Not-a-number samples (corrupt input) count as silence.
+                let (x, y) = if x.is_finite() && y.is_finite() {
+                    (x, y)
+                } else {
+                    (0.0, 0.0)
+                };
+                (phase_u16(x, y), x * x + y * y)
+            }
+        };
+        self.phase.push(phase);
+        self.power.push(power);
         self.stats.samples += 1;
     }
 

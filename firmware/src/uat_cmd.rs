@@ -1,0 +1,117 @@
+//! `skyspy decode --band 978`: UAT frames from an IQ recording at 2.083333 MS/s, printed as
+//! dump978's raw lines (`-HEX;rs=N;rssi=X;t=S;` downlink, `+HEX;…` uplink).
+
+use crate::cli::CliError;
+use crate::decode_cmd::{progress_bar, DecodeArgs};
+use dsp::uat::consts::SAMPLE_RATE;
+use dsp::uat::demod::{UatDemodulator, UatMessage};
+use dsp::uat::frame::Kind;
+use std::fs::File;
+use std::io::{BufWriter, Read, Write};
+
+/// What a 978 decode run found.
+#[derive(Debug, Default, serde::Serialize)]
+pub struct UatSummary {
+    pub samples: u64,
+    pub iq_seconds: f64,
+    pub downlinks: u64,
+    pub uplinks: u64,
+    pub corrected: u64,
+    pub sync_candidates: u64,
+    pub cpu_seconds: f64,
+    pub cpu_seconds_per_iq_second: f64,
+}
+
+pub fn decode(args: &DecodeArgs) -> Result<(), CliError> {
+    if args.json {
+        return Err(CliError::Input(
+            "--json is not available for --band 978 yet; raw lines are".into(),
+        ));
+    }
+    let mut input: Box<dyn Read> = if args.file.as_os_str() == "-" {
+        Box::new(std::io::stdin().lock())
+    } else {
+        let f = File::open(&args.file)
+            .map_err(|e| CliError::Input(format!("cannot open {}: {e}", args.file.display())))?;
+        Box::new(f)
+    };
+    let total_bytes = std::fs::metadata(&args.file).map(|m| m.len()).unwrap_or(0);
+    let progress = progress_bar(
+        total_bytes,
+        (SAMPLE_RATE * args.format.bytes_per_sample() as f64) as u64,
+    );
+    let cpu0 = cpu_time::ProcessTime::try_now().ok();
+    let mut demod = UatDemodulator::new(args.format);
+    let mut out = BufWriter::new(std::io::stdout().lock());
+    let mut summary = UatSummary::default();
+    let mut buf = vec![0u8; 1 << 18];
+    let mut msgs = Vec::new();
+    let mut total_read = 0u64;
+    loop {
+        let n = input.read(&mut buf)?;
+        if n == 0 {
+            demod.finish(&mut msgs);
+        } else {
+            demod.push(&buf[..n], &mut msgs);
+            total_read += n as u64;
+        }
+        for m in msgs.drain(..) {
+            match m.frame.kind {
+                Kind::Downlink => summary.downlinks += 1,
+                Kind::Uplink => summary.uplinks += 1,
+            }
+            summary.corrected += u64::from(m.frame.corrected > 0);
+            writeln!(out, "{}", raw_line(&m))?;
+        }
+        if let Some(p) = &progress {
+            p.set_position(total_read);
+        }
+        if n == 0 {
+            break;
+        }
+    }
+    out.flush()?;
+    if let Some(p) = progress {
+        p.finish_and_clear();
+    }
+    summary.samples = demod.stats.samples;
+    summary.sync_candidates = demod.stats.syncs;
+    summary.iq_seconds = summary.samples as f64 / SAMPLE_RATE;
+    if let Some(t0) = cpu0 {
+        summary.cpu_seconds = t0.elapsed().as_secs_f64();
+        summary.cpu_seconds_per_iq_second = summary.cpu_seconds / summary.iq_seconds.max(1e-9);
+    }
+    if !args.quiet {
+        eprintln!(
+            "samples: {} ({:.3} s of IQ)\nframes: {} downlink, {} uplink ({} corrected)\ncpu: {:.3} s ({:.4} s per IQ second)",
+            summary.samples,
+            summary.iq_seconds,
+            summary.downlinks,
+            summary.uplinks,
+            summary.corrected,
+            summary.cpu_seconds,
+            summary.cpu_seconds_per_iq_second
+        );
+    }
+    if let Some(path) = &args.summary_json {
+        let text =
+            serde_json::to_string_pretty(&summary).map_err(|e| CliError::Input(e.to_string()))?;
+        std::fs::write(path, text)?;
+    }
+    Ok(())
+}
+
+/// dump978-fa's raw line: payload, then `rs=` when something was corrected, the signal in
+/// dBFS and the time in seconds since the start of the recording.
+pub fn raw_line(m: &UatMessage) -> String {
+    let mut line = m.frame.raw();
+    if m.frame.corrected > 0 {
+        line.push_str(&format!("rs={};", m.frame.corrected));
+    }
+    line.push_str(&format!(
+        "rssi={:.1};t={:.3};",
+        m.rssi_dbfs,
+        m.sample as f64 / SAMPLE_RATE
+    ));
+    line
+}
