@@ -327,3 +327,43 @@ fn cs16_and_cf32_decode_like_cu8() {
     assert_eq!(decode(dsp::IqFormat::Cs16, &cs16), want);
     assert_eq!(decode(dsp::IqFormat::Cf32, &cf32), want);
 }
+
+/// Every downlink of the two real message logs decodes field for field as dump978-fa decoded
+/// it (expected/*.downlink.dump978-fa.jsonl: 439 + 303 messages).
+#[test]
+fn downlink_fields_agree_with_dump978_fa() {
+    use std::collections::BTreeMap;
+    let mut checked = 0;
+    let mut mismatches: BTreeMap<String, (usize, String)> = BTreeMap::new();
+    for file in [
+        "expected/dump978.sample-data.downlink.dump978-fa.jsonl",
+        "expected/stratux.gms5002-problem-uat.downlink.dump978-fa.jsonl",
+    ] {
+        let text = String::from_utf8(read_uat(file)).expect("utf-8");
+        for line in text.lines() {
+            let v: serde_json::Value = serde_json::from_str(line).expect("json line");
+            let raw = v["raw"].as_str().expect("raw");
+            let (_, payload) = parse_raw(raw).expect("raw line");
+            let want = v["decoded"].as_object().expect("decoded");
+            let got =
+                serde_json::to_value(dsp::uat::decode::decode_downlink(&payload).expect("decodes"))
+                    .expect("serialises");
+            let got = got.as_object().expect("object");
+            for key in want.keys().chain(got.keys()) {
+                if want.get(key) != got.get(key) {
+                    let e = mismatches.entry(key.clone()).or_insert((0, String::new()));
+                    e.0 += 1;
+                    if e.1.is_empty() {
+                        e.1 = format!("{raw}: want {:?}, got {:?}", want.get(key), got.get(key));
+                    }
+                }
+            }
+            checked += 1;
+        }
+    }
+    assert_eq!(checked, 742);
+    assert!(
+        mismatches.is_empty(),
+        "fields that differ (count, first example): {mismatches:#?}"
+    );
+}

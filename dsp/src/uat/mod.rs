@@ -2,6 +2,7 @@
 //! frame correction ([`frame`]).
 
 pub mod consts;
+pub mod decode;
 pub mod demod;
 pub mod fec;
 pub mod frame;
