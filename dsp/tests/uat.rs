@@ -367,3 +367,229 @@ fn downlink_fields_agree_with_dump978_fa() {
         "fields that differ (count, first example): {mismatches:#?}"
     );
 }
+
+/// Every uplink of dump978's sample data against the legacy `uat2text`'s reading of it
+/// (expected/dump978.sample-data.uat2text.txt): site, UTC coupling, slot and TIS-B site of
+/// the header; length and type of each information frame; product id and time of each FIS-B
+/// APDU; and the words of every generic text product (413).
+#[test]
+fn uplinks_agree_with_uat2text() {
+    use dsp::uat::uplink::{decode_apdu, decode_product, decode_uplink, Product};
+    #[derive(Default, Debug)]
+    struct Want {
+        fields: Vec<(String, String)>,
+        text: Vec<String>,
+    }
+    // Split the expected file into UPLINK blocks: each a list of (field, value) in order.
+    let text =
+        String::from_utf8(read_uat("expected/dump978.sample-data.uat2text.txt")).expect("utf-8");
+    let mut blocks: Vec<Want> = Vec::new();
+    let (mut in_uplink, mut in_text) = (false, false);
+    for line in text.lines() {
+        if line == "UPLINK:" {
+            blocks.push(Want::default());
+            (in_uplink, in_text) = (true, false);
+            continue;
+        }
+        if line.starts_with("HDR:") {
+            (in_uplink, in_text) = (false, false);
+            continue;
+        }
+        if line.trim().is_empty() {
+            continue; // text products have blank lines of their own
+        }
+        if matches!(line, "INFORMATION FRAME:" | "FIS-B:") {
+            in_text = false;
+        }
+        let Some(b) = blocks.last_mut().filter(|_| in_uplink) else {
+            continue;
+        };
+        if in_text {
+            b.text.extend(line.split_whitespace().map(String::from));
+            continue;
+        }
+        if line.trim() == "Text:" {
+            in_text = true;
+            continue;
+        }
+        if let Some((k, v)) = line.trim().split_once(':') {
+            b.fields.push((k.trim().to_string(), v.trim().to_string()));
+        }
+    }
+    let uplinks: Vec<Vec<u8>> = sample_payloads()
+        .into_iter()
+        .filter(|(k, _)| *k == Kind::Uplink)
+        .map(|(_, p)| p)
+        .collect();
+    assert_eq!(blocks.len(), uplinks.len());
+    let (mut frames, mut apdus, mut texts) = (0, 0, 0);
+    for (i, (p, want)) in uplinks.iter().zip(&blocks).enumerate() {
+        let up = decode_uplink(p).expect("decodes");
+        let field = |name: &str| -> Vec<&str> {
+            want.fields
+                .iter()
+                .filter(|(k, _)| k == name)
+                .map(|(_, v)| v.as_str())
+                .collect()
+        };
+        let lat: f64 = field("Site Latitude")[0]
+            .split(' ')
+            .next()
+            .and_then(|v| v.parse().ok())
+            .expect("lat");
+        let lon: f64 = field("Site Longitude")[0]
+            .split(' ')
+            .next()
+            .and_then(|v| v.parse().ok())
+            .expect("lon");
+        assert!(
+            (up.header.site.lat - lat).abs() < 1e-4 && (up.header.site.lon - lon).abs() < 1e-4,
+            "uplink {i}"
+        );
+        assert_eq!(
+            field("UTC coupled")[0] == "yes",
+            up.header.utc_coupled,
+            "uplink {i}"
+        );
+        assert_eq!(
+            field("Slot ID")[0],
+            up.header.slot_id.to_string(),
+            "uplink {i}"
+        );
+        assert_eq!(
+            field("TIS-B Site ID")[0],
+            up.header.tisb_site_id.to_string(),
+            "uplink {i}"
+        );
+        let lengths: Vec<String> = up
+            .frames
+            .iter()
+            .map(|f| format!("{} bytes", f.data.len()))
+            .collect();
+        assert_eq!(field("Length"), lengths, "uplink {i}: frame lengths");
+        let types: Vec<String> = up.frames.iter().map(|f| f.frame_type.to_string()).collect();
+        let want_types: Vec<String> = field("Type")
+            .iter()
+            .map(|t| t.split(' ').next().unwrap_or("").to_string())
+            .collect();
+        assert_eq!(want_types, types, "uplink {i}: frame types");
+        frames += up.frames.len();
+        let mut ids = Vec::new();
+        let mut times = Vec::new();
+        let mut words = Vec::new();
+        for f in up.frames.iter().filter(|f| f.frame_type == 0) {
+            let apdu = decode_apdu(&f.data).expect("apdu");
+            ids.push(apdu.product_id.to_string());
+            let t = apdu.time;
+            times.push(match (t.month, t.day) {
+                (Some(m), Some(d)) => format!("{m}/{d} {:02}:{:02}", t.hour, t.minute),
+                _ => format!("{:02}:{:02}", t.hour, t.minute),
+            });
+            if let Product::Text { text } = decode_product(apdu.product_id, &apdu.payload) {
+                words.extend(text.split_whitespace().map(String::from));
+                texts += 1;
+            }
+            apdus += 1;
+        }
+        let want_ids: Vec<String> = field("Product ID")
+            .iter()
+            .map(|t| t.split(' ').next().unwrap_or("").to_string())
+            .collect();
+        assert_eq!(want_ids, ids, "uplink {i}: product ids");
+        let want_times: Vec<String> = field("Product time")
+            .iter()
+            .map(|s| s.to_string())
+            .collect();
+        assert_eq!(want_times, times, "uplink {i}: product times");
+        // uat2text prints the first three words of each text product as type, location and
+        // time, then the rest; compare all of an uplink's words as a sorted list.
+        let mut want_words: Vec<String> = want.text.clone();
+        for name in ["Report type", "Report location", "Report time"] {
+            want_words.extend(
+                field(name)
+                    .iter()
+                    .filter(|s| !s.is_empty())
+                    .map(|s| s.to_string()),
+            );
+        }
+        want_words.sort();
+        words.sort();
+        assert_eq!(words, want_words, "uplink {i}: text product words");
+    }
+    println!("uplinks: {} checked, {frames} information frames, {apdus} FIS-B APDUs, {texts} text products", uplinks.len());
+    assert_eq!((frames, apdus, texts), (565, 563, 224));
+}
+
+/// The FIS-B capture (fisb-decode tg30: 963 uplinks, Indiana, 2020): segmented products
+/// reassemble, NOTAM texts come out as text, and TFR and other overlays become shapes in the
+/// North American domain (G-AIRMET contours reach the eastern Pacific) with sane altitude limits.
+#[test]
+fn fisb_capture_yields_notams_and_shapes() {
+    use dsp::uat::uplink::{
+        decode_apdu, decode_product, decode_uplink, Geometry, Product, Reassembler,
+    };
+    use std::collections::BTreeMap;
+    let text = String::from_utf8(read_uat("fisb-decode/tg30.978")).expect("utf-8");
+    let mut reasm = Reassembler::default();
+    let (mut notams, mut tfr_texts, mut shapes, mut segmented) = (0, 0, 0, 0);
+    let mut by_product: BTreeMap<u16, usize> = BTreeMap::new();
+    let mut uplinks = 0;
+    for (kind, payload) in text.lines().filter_map(parse_raw) {
+        assert_eq!(kind, Kind::Uplink);
+        uplinks += 1;
+        let up = decode_uplink(&payload).expect("uplink");
+        for f in up.frames.iter().filter(|f| f.frame_type == 0) {
+            let Some(apdu) = decode_apdu(&f.data) else {
+                continue;
+            };
+            segmented += usize::from(apdu.segment.is_some());
+            let Some(whole) = reasm.add(&apdu) else {
+                continue;
+            };
+            *by_product.entry(apdu.product_id).or_default() += 1;
+            if let Product::Twgo(t) = decode_product(apdu.product_id, &whole) {
+                for r in &t.text {
+                    if apdu.product_id == 8 && r.text.starts_with("NOTAM-") {
+                        notams += 1;
+                        tfr_texts += usize::from(r.text.starts_with("NOTAM-TFR"));
+                    }
+                }
+                for g in &t.graphics {
+                    let check = |lat: f64, lon: f64| {
+                        assert!(
+                            (0.0..72.0).contains(&lat) && (-180.0..-40.0).contains(&lon),
+                            "{lat},{lon} in {g:?}"
+                        );
+                    };
+                    match &g.geometry {
+                        Geometry::Polygon { vertices, .. }
+                        | Geometry::Polyline { vertices, .. } => {
+                            assert!(!vertices.is_empty());
+                            vertices.iter().for_each(|v| check(v.lat, v.lon));
+                            shapes += 1;
+                        }
+                        Geometry::Circle {
+                            lat,
+                            lon,
+                            radius_nm,
+                            bottom_ft,
+                            top_ft,
+                            ..
+                        } => {
+                            check(*lat, *lon);
+                            assert!(*radius_nm > 0.0 && bottom_ft <= top_ft, "{g:?}");
+                            shapes += 1;
+                        }
+                        _ => {}
+                    }
+                }
+            }
+        }
+    }
+    println!("tg30: {uplinks} uplinks, {segmented} segments, products {by_product:?}, {notams} NOTAM texts ({tfr_texts} TFR), {shapes} shapes, {} awaiting segments", reasm.pending());
+    assert_eq!(uplinks, 963);
+    assert!(
+        notams > 50 && tfr_texts > 0 && shapes > 20,
+        "{notams} NOTAMs, {tfr_texts} TFRs, {shapes} shapes"
+    );
+}

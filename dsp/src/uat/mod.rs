@@ -6,3 +6,4 @@ pub mod decode;
 pub mod demod;
 pub mod fec;
 pub mod frame;
+pub mod uplink;
