@@ -4,8 +4,11 @@
 use crate::cli::CliError;
 use crate::decode_cmd::{progress_bar, DecodeArgs};
 use dsp::uat::consts::SAMPLE_RATE;
+use dsp::uat::decode::decode_downlink;
 use dsp::uat::demod::{UatDemodulator, UatMessage};
 use dsp::uat::frame::Kind;
+use dsp::uat::uplink::{decode_apdu, decode_product, decode_uplink, Reassembler};
+use serde_json::{json, Value};
 use std::fs::File;
 use std::io::{BufWriter, Read, Write};
 
@@ -23,11 +26,6 @@ pub struct UatSummary {
 }
 
 pub fn decode(args: &DecodeArgs) -> Result<(), CliError> {
-    if args.json {
-        return Err(CliError::Input(
-            "--json is not available for --band 978 yet; raw lines are".into(),
-        ));
-    }
     let mut input: Box<dyn Read> = if args.file.as_os_str() == "-" {
         Box::new(std::io::stdin().lock())
     } else {
@@ -47,6 +45,7 @@ pub fn decode(args: &DecodeArgs) -> Result<(), CliError> {
     let mut buf = vec![0u8; 1 << 18];
     let mut msgs = Vec::new();
     let mut total_read = 0u64;
+    let mut reassembler = Reassembler::default();
     loop {
         let n = input.read(&mut buf)?;
         if n == 0 {
@@ -61,7 +60,14 @@ pub fn decode(args: &DecodeArgs) -> Result<(), CliError> {
                 Kind::Uplink => summary.uplinks += 1,
             }
             summary.corrected += u64::from(m.frame.corrected > 0);
-            writeln!(out, "{}", raw_line(&m))?;
+            if args.json {
+                let line = json_line(&m, &mut reassembler);
+                serde_json::to_writer(&mut out, &line)
+                    .map_err(|e| CliError::Input(e.to_string()))?;
+                out.write_all(b"\n")?;
+            } else {
+                writeln!(out, "{}", raw_line(&m))?;
+            }
         }
         if let Some(p) = &progress {
             p.set_position(total_read);
@@ -114,4 +120,45 @@ pub fn raw_line(m: &UatMessage) -> String {
         m.sample as f64 / SAMPLE_RATE
     ));
     line
+}
+
+/// One frame as JSON: the raw line's fields, then the decoded downlink (dump978-fa's field
+/// names) or the uplink's header and every FIS-B product completed by this frame.
+pub fn json_line(m: &UatMessage, reassembler: &mut Reassembler) -> Value {
+    let mut v = json!({
+        "raw": m.frame.raw(),
+        "rs": m.frame.corrected,
+        "rssi": (f64::from(m.rssi_dbfs) * 10.0).round() / 10.0,
+        "t": (m.sample as f64 / SAMPLE_RATE * 1000.0).round() / 1000.0,
+    });
+    match m.frame.kind {
+        Kind::Downlink => {
+            if let Some(d) = decode_downlink(&m.frame.payload) {
+                v["downlink"] = serde_json::to_value(d).unwrap_or(Value::Null);
+            }
+        }
+        Kind::Uplink => {
+            if let Some(up) = decode_uplink(&m.frame.payload) {
+                let mut products = Vec::new();
+                for f in up.frames.iter().filter(|f| f.frame_type == 0) {
+                    let Some(apdu) = decode_apdu(&f.data) else {
+                        continue;
+                    };
+                    if let Some(whole) = reassembler.add(&apdu) {
+                        products.push(json!({
+                            "product_id": apdu.product_id,
+                            "time": apdu.time,
+                            "product": decode_product(apdu.product_id, &whole),
+                        }));
+                    }
+                }
+                v["uplink"] = json!({
+                    "header": up.header,
+                    "frames": up.frames.len(),
+                    "products": products,
+                });
+            }
+        }
+    }
+    v
 }

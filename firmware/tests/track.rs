@@ -269,3 +269,94 @@ fn hex_keys_round_trip_and_refuse_anything_else() {
         assert_eq!(TrackKey::from_hex(bad), None, "{bad:?}");
     }
 }
+
+/// The 439 real downlinks of dump978's sample data (KPAO area) into the table, as the UAT
+/// receive chain hands them over: UAT tracks carry `source_band` "978" and type "uat" (or
+/// the TIS-B types), positions and fields as decoded, and a 1090 message for the same ICAO
+/// address joins the same track.
+#[test]
+fn uat_downlinks_become_tracks_and_share_them_with_1090() {
+    use dsp::uat::decode::decode_downlink;
+    use dsp::uat::frame::parse_raw;
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../../shared/testdata/uat/expected/dump978.sample-data.downlink.dump978-fa.jsonl");
+    let text = std::fs::read_to_string(&path).expect("test data");
+    let mut table = TrackTable::new(TrackConfig {
+        receiver: Some(Position {
+            lat: 37.46,
+            lon: -122.11,
+        }),
+        ..TrackConfig::default()
+    });
+    let mut last = HashMap::new();
+    let mut a66ef1_at = 0.0;
+    for (i, line) in text.lines().enumerate() {
+        let v: serde_json::Value = serde_json::from_str(line).expect("json");
+        let (_, payload) = parse_raw(v["raw"].as_str().expect("raw")).expect("raw line");
+        let d = decode_downlink(&payload).expect("downlink");
+        table.ingest_uat(&d, -20.0, i as f64 * 0.1);
+        if d.address == 0xa66ef1 {
+            a66ef1_at = i as f64 * 0.1;
+        }
+        last.insert(d.address, d);
+    }
+    let records = table.records(44.0);
+    assert_eq!(records.len(), last.len());
+    for r in &records {
+        assert_eq!(r.source_band, "978", "{}", r.hex);
+        let address = u32::from_str_radix(r.hex.trim_start_matches('~'), 16).expect("hex");
+        let d = &last[&address];
+        let want_type = match d.address_qualifier {
+            Some(dsp::uat::decode::AddressQualifier::AdsbIcao) => "uat",
+            Some(dsp::uat::decode::AddressQualifier::TisbIcao) => "tisb_icao",
+            Some(dsp::uat::decode::AddressQualifier::TisbTrackfile) => "tisb_trackfile",
+            other => panic!("unexpected qualifier {other:?} in the sample"),
+        };
+        assert_eq!(r.kind, want_type, "{}", r.hex);
+        // Positions beyond the 450 NM range are refused (the sample has one at 3.9°N 56.7°E).
+        let p = d.position.expect("every sample downlink has a position");
+        let near = skyspy::track::position::distance_nm(
+            Position {
+                lat: 37.46,
+                lon: -122.11,
+            },
+            Position {
+                lat: p.lat,
+                lon: p.lon,
+            },
+        ) <= 450.0;
+        if near {
+            assert_eq!((r.lat, r.lon), (Some(p.lat), Some(p.lon)), "{}", r.hex);
+        } else {
+            assert_eq!((r.lat, r.lon), (None, None), "{}: out of range", r.hex);
+        }
+        assert_eq!(
+            r.alt_baro,
+            d.pressure_altitude.map(serde_json::Value::from),
+            "{}",
+            r.hex
+        );
+    }
+    let n5130e = records
+        .iter()
+        .find(|r| r.hex == "a66ef1")
+        .expect("a66ef1 tracked");
+    assert_eq!(n5130e.flight.as_deref(), Some("N5130E"));
+    assert_eq!(n5130e.category.as_deref(), Some("A2"));
+    // The same aircraft heard on 1090 (DF11 all-call) a moment later joins its track; the
+    // band stays the one of the strongest recent source, UAT ADS-B.
+    let m = Message {
+        df: 11,
+        icao: Icao(0xa66ef1),
+        source: Some(Source::Modes),
+        ..Message::default()
+    };
+    table.ingest(&m, -10.0, a66ef1_at + 0.5);
+    let records = table.records(a66ef1_at + 0.5);
+    assert_eq!(records.len(), last.len(), "no second track for a66ef1");
+    let r = records
+        .iter()
+        .find(|r| r.hex == "a66ef1")
+        .expect("still tracked");
+    assert_eq!((r.source_band, r.kind), ("978", "uat"));
+}

@@ -6,6 +6,7 @@ use super::aged::{Field, Update};
 use super::position::{bearing_deg, distance_nm, CprState};
 use dsp::cpr::{CprFrame, CprKind, Position};
 use dsp::decode::{Message, Source};
+use dsp::uat::decode::{AddressQualifier, AirGround, UatDownlink};
 
 /// A weaker source may overwrite a field this many seconds after its last update.
 pub const STALE_S: f64 = 15.0;
@@ -62,6 +63,7 @@ pub mod changed {
     pub const QUALITY: u32 = 1 << 16;
     pub const GROUND: u32 = 1 << 17;
     pub const SOURCE: u32 = 1 << 18;
+    pub const BAND: u32 = 1 << 19;
 }
 
 /// Emergency names of aircraft.json, by BDS 6,1 emergency state.
@@ -84,6 +86,8 @@ pub struct Aircraft {
     pub messages: u64,
     /// Strongest source heard recently (for aircraft.json `type`).
     pub source: Field<Source>,
+    /// The band of that source: 1090 or 978 (`source_band`).
+    pub band: Field<u16>,
     pub flight: Field<heapless::String<8>>,
     pub alt_baro: Field<i32>,
     pub on_ground: Field<bool>,
@@ -125,6 +129,7 @@ impl Aircraft {
             last_seen: now,
             messages: 0,
             source: Field::default(),
+            band: Field::default(),
             flight: Field::default(),
             alt_baro: Field::default(),
             on_ground: Field::default(),
@@ -181,6 +186,7 @@ impl Aircraft {
             }
         };
         offer(changed::SOURCE, self.source.offer(src, now, src, STALE_S));
+        offer(changed::BAND, self.band.offer(1090, now, src, STALE_S));
         if let Some(v) = &m.callsign {
             offer(
                 changed::FLIGHT,
@@ -313,6 +319,129 @@ impl Aircraft {
         self.changes |= changes;
     }
 
+    /// Applies one UAT downlink heard at `now`. UAT positions come whole (no CPR), and are
+    /// taken when they are on Earth and, with a receiver position, within `max_range_nm`.
+    pub fn apply_uat(
+        &mut self,
+        d: &UatDownlink,
+        rssi: f32,
+        now: f64,
+        receiver: Option<Position>,
+        max_range_nm: f64,
+    ) {
+        let src = uat_source(d.address_qualifier);
+        self.messages += 1;
+        self.last_seen = now;
+        self.rssi = Some(self.rssi.map_or(rssi, |r| r + (rssi - r) / 8.0));
+        let mut changes = 0;
+        let mut offer = |bit: u32, u: Update| {
+            if u == Update::Changed {
+                changes |= bit;
+            }
+        };
+        offer(changed::SOURCE, self.source.offer(src, now, src, STALE_S));
+        offer(changed::BAND, self.band.offer(978, now, src, STALE_S));
+        if let Some(v) = d
+            .callsign
+            .as_deref()
+            .and_then(|c| heapless::String::try_from(c).ok())
+        {
+            offer(changed::FLIGHT, self.flight.offer(v, now, src, STALE_S));
+        }
+        // A flight plan ID of four octal digits is the Mode 3/A code.
+        if let Some(code) = d
+            .flightplan_id
+            .as_deref()
+            .filter(|f| f.len() == 4 && f.bytes().all(|b| (b'0'..=b'7').contains(&b)))
+            .and_then(|f| f.parse::<u16>().ok())
+        {
+            offer(changed::SQUAWK, self.squawk.offer(code, now, src, STALE_S));
+        }
+        if let Some(ag) = d.airground_state {
+            let ground = ag == AirGround::Ground;
+            offer(
+                changed::GROUND,
+                self.on_ground.offer(ground, now, src, STALE_S),
+            );
+        }
+        if let Some(v) = d.pressure_altitude {
+            offer(changed::ALT_BARO, self.alt_baro.offer(v, now, src, STALE_S));
+        }
+        if let Some(v) = d.geometric_altitude {
+            offer(changed::ALT_GEOM, self.alt_geom.offer(v, now, src, STALE_S));
+        }
+        if let Some(v) = d.ground_speed {
+            offer(changed::GS, self.gs.offer(f64::from(v), now, src, STALE_S));
+        }
+        if let Some(v) = d.true_track.or(d.true_heading) {
+            offer(changed::TRACK, self.track.offer(v, now, src, STALE_S));
+        }
+        if let Some(v) = d.magnetic_heading {
+            offer(
+                changed::MAG_HEADING,
+                self.mag_heading.offer(v, now, src, STALE_S),
+            );
+        }
+        if let Some(v) = d.vertical_velocity_barometric {
+            offer(
+                changed::BARO_RATE,
+                self.baro_rate.offer(v, now, src, STALE_S),
+            );
+        }
+        if let Some(v) = d.vertical_velocity_geometric {
+            offer(
+                changed::GEOM_RATE,
+                self.geom_rate.offer(v, now, src, STALE_S),
+            );
+        }
+        if let Some(e) = d
+            .emergency
+            .and_then(|e| EMERGENCY.iter().position(|&n| n == e))
+        {
+            offer(
+                changed::EMERGENCY,
+                self.emergency.offer(e as u8, now, src, STALE_S),
+            );
+        }
+        if let Some(v) = d
+            .emitter_category
+            .as_deref()
+            .and_then(|c| heapless::String::try_from(c).ok())
+        {
+            offer(changed::CATEGORY, self.category.offer(v, now, src, STALE_S));
+        }
+        for (field, value) in [
+            (&mut self.nac_p, d.nac_p),
+            (&mut self.nac_v, d.nac_v),
+            (&mut self.sil, d.sil),
+            (&mut self.nic_baro, d.nic_baro),
+            (&mut self.version, d.mops_version),
+        ] {
+            if let Some(v) = value {
+                offer(changed::QUALITY, field.offer(v, now, src, STALE_S));
+            }
+        }
+        if let Some(p) = d.position {
+            let pos = Position {
+                lat: p.lat,
+                lon: p.lon,
+            };
+            let on_earth = (-90.0..=90.0).contains(&pos.lat) && (-180.0..=180.0).contains(&pos.lon);
+            let in_range = receiver.is_none_or(|r| distance_nm(r, pos) <= max_range_nm);
+            if on_earth && in_range {
+                offer(
+                    changed::POSITION,
+                    self.position.offer(pos, now, src, STALE_S),
+                );
+                if self.trail.is_full() {
+                    self.trail.pop_front();
+                }
+                let _ = self.trail.push_back((now, pos, self.alt_baro.get()));
+            }
+        }
+        self.changes |= changes;
+    }
+
     /// Ages out the position after `max_age_s` without a fix.
     pub fn age_position(&mut self, now: f64, max_age_s: f64) {
         if self
@@ -336,7 +465,7 @@ impl Aircraft {
         let on_ground = self.on_ground.get() == Some(true);
         AircraftRecord {
             hex: self.key.hex(),
-            kind: record_type(self.source.get(), self.key.non_icao),
+            kind: record_type(self.source.get(), self.key.non_icao, self.band.get()),
             flight: self.flight.get().map(|f| f.to_string()),
             alt_baro: if on_ground {
                 Some(serde_json::Value::from("ground"))
@@ -375,12 +504,19 @@ impl Aircraft {
             bearing: receiver
                 .zip(pos)
                 .map(|(r, p)| round(bearing_deg(r, p.value), 1)),
-            source_band: "1090",
+            source_band: if self.band.get() == Some(978) {
+                "978"
+            } else {
+                "1090"
+            },
         }
     }
 }
 
-fn record_type(source: Option<Source>, non_icao: bool) -> &'static str {
+fn record_type(source: Option<Source>, non_icao: bool, band: Option<u16>) -> &'static str {
+    if band == Some(978) && source == Some(Source::Adsb) {
+        return "uat";
+    }
     match (source, non_icao) {
         (Some(Source::Adsb), false) => "adsb_icao",
         (Some(Source::Adsb), true) => "adsb_other",
@@ -430,4 +566,25 @@ pub struct AircraftRecord {
     pub distance_nm: Option<f64>,
     pub bearing: Option<f64>,
     pub source_band: &'static str,
+}
+
+/// Which source a UAT address qualifier stands for (the same priority as on 1090).
+fn uat_source(q: Option<AddressQualifier>) -> Source {
+    match q {
+        Some(AddressQualifier::TisbIcao | AddressQualifier::TisbTrackfile) => Source::Tisb,
+        Some(AddressQualifier::AdsrOther) => Source::Adsr,
+        _ => Source::Adsb,
+    }
+}
+
+/// The track key of a UAT downlink: ICAO addresses (ADS-B and TIS-B) share tracks with 1090;
+/// the others are marked non-ICAO.
+pub fn uat_key(d: &UatDownlink) -> TrackKey {
+    TrackKey {
+        address: d.address & 0xFF_FFFF,
+        non_icao: !matches!(
+            d.address_qualifier,
+            Some(AddressQualifier::AdsbIcao | AddressQualifier::TisbIcao)
+        ),
+    }
 }

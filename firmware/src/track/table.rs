@@ -73,7 +73,15 @@ impl TrackTable {
             address: m.icao.0 & 0xFF_FFFF,
             non_icao: m.non_icao == Some(true),
         };
-        let i = match self.index.get(&key) {
+        let i = self.index_of(key, now);
+        let (receiver, range) = (self.config.receiver, self.config.max_range_nm);
+        self.tracks[i].apply(m, rssi, now, receiver, range);
+        &self.tracks[i]
+    }
+
+    /// The index of `key`'s track, created (evicting the stalest when full) if new.
+    fn index_of(&mut self, key: TrackKey, now: f64) -> usize {
+        match self.index.get(&key) {
             Some(&i) => i,
             None => {
                 if self.tracks.len() >= self.config.capacity {
@@ -83,9 +91,20 @@ impl TrackTable {
                 self.index.insert(key, self.tracks.len() - 1);
                 self.tracks.len() - 1
             }
-        };
+        }
+    }
+
+    /// Applies a UAT downlink heard at `now` with signal `rssi` dBFS; returns its track (the
+    /// same track as on 1090 for the same ICAO address).
+    pub fn ingest_uat(
+        &mut self,
+        d: &dsp::uat::decode::UatDownlink,
+        rssi: f32,
+        now: f64,
+    ) -> &Aircraft {
+        let i = self.index_of(super::aircraft::uat_key(d), now);
         let (receiver, range) = (self.config.receiver, self.config.max_range_nm);
-        self.tracks[i].apply(m, rssi, now, receiver, range);
+        self.tracks[i].apply_uat(d, rssi, now, receiver, range);
         &self.tracks[i]
     }
 
