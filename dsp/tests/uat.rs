@@ -202,6 +202,10 @@ fn noise_and_garbage_make_no_frames() {
         demod.push(&block, &mut out);
     }
     demod.finish(&mut out);
+    println!(
+        "noise: {} sync candidates in {} samples",
+        demod.stats.syncs, demod.stats.samples
+    );
     assert!(demod.stats.syncs > 0, "the sync search ran on near-misses");
     assert_eq!(out, Vec::new());
 }
