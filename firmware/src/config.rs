@@ -12,7 +12,8 @@
 //! kind = "auto"        # auto | simulator | replay  (auto: the simulator until radios land)
 //! file = "capture.cu8" # replay: the IQ file
 //! format = "cu8"       # replay: cu8 | cs16 | cf32
-//! rate = "2.4M"        # replay: 2.4M | 2.0M
+//! rate = "2.4M"        # replay: 2.4M | 2.0M (1090 MHz; 978 MHz is always 2.083333M)
+//! band = 1090          # replay: 1090 (Mode S / ADS-B) | 978 (UAT)
 //! speed = 1.0          # replay: real-time multiple
 //! loop = false         # replay: start again at the end
 //!
@@ -100,6 +101,7 @@ pub struct SourceConfig {
     pub file: Option<PathBuf>,
     pub format: String,
     pub rate: String,
+    pub band: u16,
     pub speed: f64,
     #[serde(rename = "loop")]
     pub looping: bool,
@@ -112,6 +114,7 @@ impl Default for SourceConfig {
             file: None,
             format: "cu8".into(),
             rate: "2.4M".into(),
+            band: 1090,
             speed: 1.0,
             looping: false,
         }
@@ -243,6 +246,15 @@ impl Config {
         }
         if self.source.rate.parse::<dsp::SampleRate>().is_err() {
             return bad("source.rate", "must be 2.4M or 2.0M");
+        }
+        if self.source.band != 1090 && self.source.band != 978 {
+            return bad("source.band", "must be 1090 or 978");
+        }
+        if self.source.band == 978 && self.source.kind != SourceKind::Replay {
+            return bad(
+                "source.band",
+                "978 needs source.kind = \"replay\" (no UAT radio or simulator yet)",
+            );
         }
         if !(self.source.speed > 0.0 && self.source.speed <= 100.0) {
             return bad("source.speed", "must be in (0, 100]");

@@ -12,11 +12,13 @@
 //! than the published [`World`] (a track's trail, rule changes) send a [`Cmd`] and await the
 //! reply. Table time is stream time (see `source`); wire timestamps are wall-clock ms.
 
+use crate::airspace::{AirspaceChange, AirspaceStore};
 use crate::alerts::rule::RuleSpec;
 use crate::alerts::store::{RuleStore, StoreError};
 use crate::alerts::{Alert, AlertEngine};
 use crate::api::world::{raw, Publisher, World};
 use crate::safety::{Change, SafetyConfig, SafetyEngine, SafetyEvent};
+use crate::source::UatHeard;
 use crate::source::{Block, SourceStatus};
 use crate::stats::{process_usage, Stats, Summary};
 use crate::track::{TrackConfig, TrackKey, TrackTable};
@@ -100,6 +102,8 @@ pub struct Outgoing {
     pub data: Arc<RawValue>,
     /// The safety event's id (the fan-out keeps the open ones for `safety:snapshot`).
     pub safety_id: Option<u64>,
+    /// The whole `airspace:snapshot` after this change (the fan-out keeps the latest).
+    pub airspace: Option<Arc<RawValue>>,
     /// Sent at once, never batched.
     pub urgent: bool,
 }
@@ -168,6 +172,7 @@ impl Clock {
 
 pub struct Core {
     table: TrackTable,
+    airspace: AirspaceStore,
     safety: SafetyEngine,
     alerts: AlertEngine,
     rules: RuleStore,
@@ -199,6 +204,7 @@ impl Core {
         let (stats_tx, stats) = watch::channel(Arc::new(StatsTick::default()));
         let (events_tx, events) = mpsc::channel(4096);
         let core = Core {
+            airspace: AirspaceStore::default(),
             table: TrackTable::new(TrackConfig {
                 receiver: Some(settings.receiver),
                 ..TrackConfig::default()
@@ -272,7 +278,7 @@ impl Core {
             .fetch_add(block.heard.len() as u64, Ordering::Relaxed);
         self.clock.stream_s = block.stream_s;
         self.clock.wall_ms = now_ms();
-        let rate = self.source.rate.hz() as f64;
+        let rate = self.source.rate_hz();
         for h in &block.heard {
             let t = h.frame.sample / rate;
             let f = &h.frame;
@@ -290,10 +296,50 @@ impl Core {
                 self.send_alert(alert);
             }
         }
+        for u in &block.uat {
+            match u {
+                UatHeard::Downlink {
+                    downlink,
+                    rssi_dbfs,
+                    t,
+                    repaired,
+                } => {
+                    self.stats.record_uat(*repaired, *rssi_dbfs);
+                    let a = self.table.ingest_uat(downlink, *rssi_dbfs, *t);
+                    if let Some(p) = a.position.aged().filter(|p| p.updated == *t) {
+                        self.stats.record_position(self.receiver, p.value);
+                    }
+                    let fired =
+                        self.alerts
+                            .evaluate(self.rules.rules(), a, *t, Some(self.receiver));
+                    for alert in fired {
+                        self.send_alert(alert);
+                    }
+                }
+                UatHeard::Products {
+                    station, products, ..
+                } => {
+                    let now = now_ms();
+                    let mut changes = Vec::new();
+                    for p in products {
+                        changes.extend(self.airspace.add(
+                            p.product_id,
+                            p.time,
+                            &p.product,
+                            *station,
+                            now,
+                        ));
+                    }
+                    self.send_airspace(changes);
+                }
+            }
+        }
         if block.stream_s - self.last_housekeeping >= HOUSEKEEPING_S {
             self.last_housekeeping = block.stream_s;
             let now = block.stream_s;
             let gone = self.table.expire(now);
+            let expired = self.airspace.expire(now_ms());
+            self.send_airspace(expired);
             self.alerts.forget(&gone);
             self.safety.tick(&self.table, now, &mut self.changes);
             self.stats.tick(&self.table, process_usage(), now);
@@ -409,6 +455,35 @@ impl Core {
         }
     }
 
+    /// Airspace events: `notam:tfr_new` / `notam:new` for a new report, `airspace:update`
+    /// for a changed one, `notam:expired` for one that expired or was cancelled. Each carries
+    /// the snapshot after it for the fan-out.
+    fn send_airspace(&mut self, changes: Vec<AirspaceChange>) {
+        if changes.is_empty() {
+            return;
+        }
+        let snapshot: Arc<RawValue> = raw(&self.airspace.snapshot(now_ms())).into();
+        for c in changes {
+            let (event, data) = match c {
+                AirspaceChange::New(i) if i.kind == "tfr" => ("notam:tfr_new", json!(i)),
+                AirspaceChange::New(i) => ("notam:new", json!(i)),
+                AirspaceChange::Updated(i) => ("airspace:update", json!(i)),
+                AirspaceChange::Removed { item, reason } => (
+                    "notam:expired",
+                    json!({"id": item.id, "kind": item.kind, "reason": reason, "item": item}),
+                ),
+            };
+            self.send(Outgoing {
+                topic: Topic::Airspace,
+                event,
+                data: raw(&data).into(),
+                safety_id: None,
+                airspace: Some(snapshot.clone()),
+                urgent: false,
+            });
+        }
+    }
+
     fn send_safety(&mut self, c: Change) {
         let (event, mut e) = match c {
             Change::Raised(e) => ("safety:event", e),
@@ -433,6 +508,7 @@ impl Core {
             event,
             data: raw(&e).into(),
             safety_id: Some(e.id),
+            airspace: None,
             urgent: true,
         });
     }
@@ -458,6 +534,7 @@ impl Core {
             event: "alert:triggered",
             data: raw(&payload).into(),
             safety_id: None,
+            airspace: None,
             urgent: true,
         });
     }

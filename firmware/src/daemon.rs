@@ -30,6 +30,9 @@ pub struct RunArgs {
     /// Replay sample rate: 2.4M or 2.0M.
     #[arg(long, requires = "replay")]
     pub rate: Option<String>,
+    /// Which band the replay is of: 1090 or 978 (UAT at 2.083333 MS/s).
+    #[arg(long, requires = "replay")]
+    pub band: Option<u16>,
     /// Replay speed (1 = real time).
     #[arg(long, requires = "replay")]
     pub speed: Option<f64>,
@@ -77,6 +80,9 @@ pub fn config_from(args: &RunArgs) -> Result<Config, ConfigError> {
     }
     if let Some(v) = &args.rate {
         c.source.rate = v.clone();
+    }
+    if let Some(v) = args.band {
+        c.source.band = v;
     }
     if let Some(v) = args.speed {
         c.source.speed = v;

@@ -1,6 +1,7 @@
 //! SkySpy Edge: everything that touches the world (files, devices, time, the network) around
 //! the pure signal processing of the `dsp` crate.
 
+pub mod airspace;
 pub mod alerts;
 pub mod api;
 pub mod cli;

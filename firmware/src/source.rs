@@ -15,6 +15,12 @@ use crate::config::{Config, SourceKind};
 use dsp::cpr::Position;
 use dsp::decode::{decode, Message};
 use dsp::gen::{TrafficConfig, TrafficSim};
+use dsp::uat::decode::{decode_downlink, LatLon, UatDownlink};
+use dsp::uat::demod::{UatDemodulator, UatMessage};
+use dsp::uat::frame::Kind as UatKind;
+use dsp::uat::uplink::{
+    decode_apdu, decode_product, decode_uplink, ApduTime, Product, Reassembler,
+};
 use dsp::{Frame, IqFormat, Receiver, RepairConfig, SampleRate};
 use serde::Serialize;
 use std::io::{Read, Seek, SeekFrom};
@@ -34,10 +40,37 @@ pub struct Heard {
     pub message: Message,
 }
 
+/// What the UAT chain heard: a downlink, or the FIS-B products an uplink completed.
+#[derive(Clone, Debug)]
+pub enum UatHeard {
+    Downlink {
+        downlink: Box<UatDownlink>,
+        rssi_dbfs: f32,
+        /// Stream time of the frame (s).
+        t: f64,
+        repaired: bool,
+    },
+    Products {
+        station: LatLon,
+        products: Vec<FisbProduct>,
+        t: f64,
+    },
+}
+
+/// One complete FIS-B product.
+#[derive(Clone, Debug)]
+pub struct FisbProduct {
+    pub product_id: u16,
+    pub time: ApduTime,
+    pub product: Product,
+}
+
 /// What one step of the source produced.
 #[derive(Debug)]
 pub struct Block {
     pub heard: Vec<Heard>,
+    /// From a 978 MHz source.
+    pub uat: Vec<UatHeard>,
     /// Stream time at the end of the block (s).
     pub stream_s: f64,
     /// When the block's last sample was handed over (for latency accounting).
@@ -50,7 +83,10 @@ pub struct SourceStatus {
     pub kind: &'static str,
     pub description: String,
     pub format: IqFormat,
+    /// The 1090 MHz sample rate (unused for 978 MHz, which is always 2.083333 MS/s).
     pub rate: SampleRate,
+    /// 1090 or 978.
+    pub band: u16,
     pub samples: AtomicU64,
     pub frames: AtomicU64,
     pub running: AtomicBool,
@@ -73,6 +109,15 @@ pub struct SourceReport {
 }
 
 impl SourceStatus {
+    /// Samples per second of the stream.
+    pub fn rate_hz(&self) -> f64 {
+        if self.band == 978 {
+            dsp::uat::consts::SAMPLE_RATE
+        } else {
+            self.rate.hz() as f64
+        }
+    }
+
     pub fn report(&self) -> SourceReport {
         let error = self.error.lock().map(|e| e.clone()).unwrap_or_default();
         let state = if error.is_some() {
@@ -85,9 +130,9 @@ impl SourceStatus {
         SourceReport {
             kind: self.kind,
             description: self.description.clone(),
-            band: "1090",
+            band: if self.band == 978 { "978" } else { "1090" },
             format: self.format.to_string(),
-            sample_rate: self.rate.hz(),
+            sample_rate: self.rate_hz().round() as u64,
             healthy: error.is_none(),
             state,
             samples: self.samples.load(Ordering::Relaxed),
@@ -128,12 +173,14 @@ impl Source {
     pub fn from_config(config: &Config) -> Result<(Source, Arc<SourceStatus>), String> {
         let format: IqFormat = config.source.format.parse()?;
         let rate: SampleRate = config.source.rate.parse()?;
+        let band = config.source.band;
         let status = |kind, description: String, format, rate| {
             Arc::new(SourceStatus {
                 kind,
                 description,
                 format,
                 rate,
+                band,
                 samples: AtomicU64::new(0),
                 frames: AtomicU64::new(0),
                 running: AtomicBool::new(false),
@@ -150,8 +197,13 @@ impl Source {
                     .ok_or("source.file is required for a replay")?;
                 let file = std::fs::File::open(&path)
                     .map_err(|e| format!("cannot open {}: {e}", path.display()))?;
+                let rate_text = if band == 978 {
+                    "978 MHz UAT, 2.083333M".to_string()
+                } else {
+                    rate.to_string()
+                };
                 let description = format!(
-                    "replay of {} ({format}, {rate}, {}× speed{})",
+                    "replay of {} ({format}, {rate_text}, {}× speed{})",
                     path.display(),
                     config.source.speed,
                     if config.source.looping {
@@ -223,10 +275,22 @@ impl Source {
     }
 }
 
+/// The receive chain of the source's band.
+enum Chain {
+    Modes(Box<Receiver>),
+    Uat(Box<UatChain>),
+}
+
+struct UatChain {
+    demod: UatDemodulator,
+    reassembler: Reassembler,
+    messages: Vec<UatMessage>,
+}
+
 /// The receive chain plus pacing, shared by every source.
 struct Pipeline<'a> {
     status: &'a SourceStatus,
-    rx: Receiver,
+    chain: Chain,
     tx: mpsc::Sender<Block>,
     stop: Arc<AtomicBool>,
     frames: Vec<Frame>,
@@ -238,7 +302,19 @@ impl<'a> Pipeline<'a> {
     fn new(status: &'a SourceStatus, tx: mpsc::Sender<Block>, stop: Arc<AtomicBool>) -> Self {
         Self {
             status,
-            rx: Receiver::new(status.format, status.rate, RepairConfig::default()),
+            chain: if status.band == 978 {
+                Chain::Uat(Box::new(UatChain {
+                    demod: UatDemodulator::new(status.format),
+                    reassembler: Reassembler::default(),
+                    messages: Vec::new(),
+                }))
+            } else {
+                Chain::Modes(Box::new(Receiver::new(
+                    status.format,
+                    status.rate,
+                    RepairConfig::default(),
+                )))
+            },
             tx,
             stop,
             frames: Vec::new(),
@@ -248,19 +324,74 @@ impl<'a> Pipeline<'a> {
     }
 
     fn block_samples(&self) -> usize {
-        (self.status.rate.hz() as f64 * BLOCK_S) as usize
+        (self.status.rate_hz() * BLOCK_S) as usize
     }
 
     fn stream_s(&self) -> f64 {
-        self.samples as f64 / self.status.rate.hz() as f64
+        self.samples as f64 / self.status.rate_hz()
     }
 
     /// Runs `bytes` through the chain and hands the messages on; false when the daemon is
     /// stopping.
     fn process(&mut self, bytes: &[u8], last: bool, speed: f64) -> bool {
-        self.rx.push(bytes, &mut self.frames);
-        if last {
-            self.rx.finish(&mut self.frames);
+        let mut uat = Vec::new();
+        match &mut self.chain {
+            Chain::Modes(rx) => {
+                rx.push(bytes, &mut self.frames);
+                if last {
+                    rx.finish(&mut self.frames);
+                }
+            }
+            Chain::Uat(c) => {
+                c.demod.push(bytes, &mut c.messages);
+                if last {
+                    c.demod.finish(&mut c.messages);
+                }
+                self.status
+                    .frames
+                    .fetch_add(c.messages.len() as u64, Ordering::Relaxed);
+                let rate = dsp::uat::consts::SAMPLE_RATE;
+                for m in c.messages.drain(..) {
+                    let t = m.sample as f64 / rate;
+                    match m.frame.kind {
+                        UatKind::Downlink => {
+                            if let Some(downlink) = decode_downlink(&m.frame.payload) {
+                                uat.push(UatHeard::Downlink {
+                                    downlink: Box::new(downlink),
+                                    rssi_dbfs: m.rssi_dbfs,
+                                    t,
+                                    repaired: m.frame.corrected > 0,
+                                });
+                            }
+                        }
+                        UatKind::Uplink => {
+                            let Some(up) = decode_uplink(&m.frame.payload) else {
+                                continue;
+                            };
+                            let mut products = Vec::new();
+                            for f in up.frames.iter().filter(|f| f.frame_type == 0) {
+                                let Some(apdu) = decode_apdu(&f.data) else {
+                                    continue;
+                                };
+                                if let Some(whole) = c.reassembler.add(&apdu) {
+                                    products.push(FisbProduct {
+                                        product_id: apdu.product_id,
+                                        time: apdu.time,
+                                        product: decode_product(apdu.product_id, &whole),
+                                    });
+                                }
+                            }
+                            if !products.is_empty() {
+                                uat.push(UatHeard::Products {
+                                    station: up.header.site,
+                                    products,
+                                    t,
+                                });
+                            }
+                        }
+                    }
+                }
+            }
         }
         self.samples += (bytes.len() / self.status.format.bytes_per_sample()) as u64;
         self.status.samples.store(self.samples, Ordering::Relaxed);
@@ -282,6 +413,7 @@ impl<'a> Pipeline<'a> {
             .collect();
         let block = Block {
             heard,
+            uat,
             stream_s: self.stream_s(),
             at: Instant::now(),
         };

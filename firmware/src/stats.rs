@@ -65,6 +65,8 @@ pub struct Minute {
 #[derive(Clone, Debug, Default)]
 struct Counters {
     messages: u64,
+    /// Of `messages`, those from the 978 MHz band.
+    uat: u64,
     repaired: u64,
     by_df: BTreeMap<u8, u64>,
     signal_sum: f64,
@@ -142,6 +144,17 @@ impl Stats {
         self.noise[bin(noise_dbfs)] += 1;
     }
 
+    /// Counts a UAT frame (978 MHz): a message of its band; its signal joins the histogram.
+    pub fn record_uat(&mut self, repaired: bool, signal_dbfs: f32) {
+        for c in [&mut self.current, &mut self.total] {
+            c.messages += 1;
+            c.uat += 1;
+            c.repaired += u64::from(repaired);
+            c.signal_sum += f64::from(signal_dbfs);
+        }
+        self.signal[bin(signal_dbfs)] += 1;
+    }
+
     /// Extends the range outline with a position fix.
     pub fn record_position(&mut self, receiver: Position, p: Position) {
         let d = distance_nm(receiver, p);
@@ -212,7 +225,10 @@ impl Stats {
                 .iter()
                 .map(|(df, n)| (format!("DF{df}"), *n))
                 .collect(),
-            by_band: BTreeMap::from([("1090", self.total.messages)]),
+            by_band: BTreeMap::from([
+                ("1090", self.total.messages - self.total.uat),
+                ("978", self.total.uat),
+            ]),
             aircraft: table.len(),
             aircraft_with_position: table.iter().filter(|a| a.position.get().is_some()).count(),
             aircraft_by_source: by_source,

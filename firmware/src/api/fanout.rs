@@ -82,6 +82,9 @@ fn deliver(hub: &Hub, e: Outgoing) {
         (Topic::Alerts, _) => hub.remember_alert(e.data.clone()),
         _ => {}
     }
+    if let Some(snapshot) = &e.airspace {
+        *lock(&hub.airspace) = Some(snapshot.clone());
+    }
     let q = Queued {
         event: e.event,
         data: e.data,

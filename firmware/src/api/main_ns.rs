@@ -396,11 +396,14 @@ pub fn send_snapshot(hub: &Hub, c: &mut Client, t: Topic) -> Sent {
             "acars:snapshot",
             &json!({"messages": [], "count": 0, "timestamp": timestamp}),
         ),
-        // Filled by UAT FIS-B uplinks once the 978 chain lands.
-        Topic::Airspace => c.emit(
-            "airspace:snapshot",
-            &json!({"notams": [], "tfrs": [], "advisories": [], "count": 0, "timestamp": timestamp}),
-        ),
+        // From FIS-B uplinks (a 978 MHz source); empty until the first product arrives.
+        Topic::Airspace => match lock(&hub.airspace).clone() {
+            Some(snapshot) => c.emit("airspace:snapshot", &*snapshot),
+            None => c.emit(
+                "airspace:snapshot",
+                &json!({"notams": [], "tfrs": [], "advisories": [], "count": 0, "timestamp": timestamp}),
+            ),
+        },
     }
 }
 

@@ -77,6 +77,8 @@ pub struct Hub {
     /// Open safety events by id (the `safety` topic's snapshot).
     pub safety_active: Mutex<BTreeMap<u64, Arc<RawValue>>>,
     pub recent_alerts: Mutex<VecDeque<Arc<RawValue>>>,
+    /// The latest `airspace:snapshot` body (none until the first FIS-B product).
+    pub airspace: Mutex<Option<Arc<RawValue>>>,
     /// Snapshot cache for handlers (the fan-out keeps its own).
     pub cache: Mutex<WorldCache>,
     pub started: Instant,
@@ -102,6 +104,7 @@ impl Hub {
             counters: ApiCounters::default(),
             safety_active: Mutex::new(BTreeMap::new()),
             recent_alerts: Mutex::new(VecDeque::new()),
+            airspace: Mutex::new(None),
             cache: Mutex::new(WorldCache::default()),
             started: Instant::now(),
         }

@@ -92,10 +92,12 @@ pub async fn handle(
         "alert-rule-update" => alert_update(hub, p).await,
         "alert-rule-delete" => alert_delete(hub, p).await,
         "alert-rule-toggle" => alert_toggle(hub, p).await,
-        "airspace-snapshot" => Ok(
-            json!({"notams": [], "tfrs": [], "advisories": [], "count": 0,
-            "source": "none: FIS-B uplinks arrive with the 978 MHz receiver"}),
-        ),
+        "airspace-snapshot" => Ok(match super::lock(&hub.airspace).clone() {
+            Some(snapshot) => serde_json::from_str(snapshot.get())
+                .map_err(|e| ApiError::new("internal", format!("airspace snapshot: {e}")))?,
+            None => json!({"notams": [], "tfrs": [], "advisories": [], "count": 0,
+                "timestamp": crate::core::now_ms()}),
+        }),
         "acars-snapshot" => acars_snapshot(p),
         "stats-summary" => ask(hub, Cmd::StatsSummary).await.map(|s| json!(s)),
         "receiver-info" => Ok(receiver_info(hub)),
@@ -344,7 +346,7 @@ fn receiver_info(hub: &Hub) -> Value {
         "lat": lat,
         "lon": lon,
         "version": env!("CARGO_PKG_VERSION"),
-        "bands": ["1090"],
+        "bands": [if hub.source.band == 978 { "978" } else { "1090" }],
         "source": hub.source.report(),
         "auth": hub.settings.auth,
         "rates": {"aircraft_hz": hub.settings.aircraft_hz, "stats_hz": hub.settings.stats_hz},

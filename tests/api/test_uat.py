@@ -1,0 +1,48 @@
+"""The daemon on a 978 MHz replay (the test data's synthetic UAT file, looped): UAT aircraft
+reach clients with source_band 978, and FIS-B products fill the airspace topic, its
+snapshot request and its events."""
+
+from conftest import ROOT, connect, request, wait_for
+
+UAT_FILE = ROOT.parent / "shared" / "testdata" / "uat" / "synthetic" / "uat-synth-mixed.cu8"
+
+
+def test_uat_replay_feeds_aircraft_and_airspace(daemon):
+    d = daemon("--replay", str(UAT_FILE), "--band", "978", "--loop",
+               "--lat", "37.46", "--lon", "-122.11")
+    sio, mirror = connect(d.url)
+    try:
+        sio.emit("subscribe", {"topics": ["airspace"]})
+        info = request(sio, "receiver-info")
+        assert info["data"]["bands"] == ["978"]
+        assert info["data"]["source"]["sample_rate"] == 2083333
+        # UAT aircraft in the picture, marked as 978 MHz.
+        wait_for(lambda: "a66ef1" in mirror.state, timeout=15)
+        a = mirror.state["a66ef1"]
+        assert a["source_band"] == "978" and a["type"] == "uat", a
+        assert 37 < a["lat"] < 38 and -123 < a["lon"] < -121, a
+        # FIS-B products: NOTAM points at Stockton and Oakland airports, SUA text.
+        snap = wait_for(lambda: (lambda s: s if s["data"]["count"] >= 3 else None)(
+            request(sio, "airspace-snapshot")), timeout=15)["data"]
+        items = snap["notams"] + snap["tfrs"] + snap["advisories"]
+        assert snap["count"] == len(items)
+        by_location = {i["location"]: i for i in items}
+        ksck = by_location["KSCK"]
+        point = ksck["shapes"][0]
+        assert point["type"] == "point" and abs(point["vertex"]["lat"] - 37.894) < 0.01, point
+        assert ksck["expires_ms"] > ksck["received_ms"]
+        assert any(i["kind"] == "sua" and i.get("text") for i in items), [i["kind"] for i in items]
+        # The client learnt of KSCK from the topic: in the snapshot it got on subscribing, or
+        # as a new-item event if the product came later; every announced id is a real item.
+        snapshots = [d for _, d, _ in mirror.named("airspace:snapshot")]
+        assert snapshots, "airspace:snapshot on subscribe"
+        new = [d for _, d, _ in mirror.named("notam:new") + mirror.named("notam:tfr_new")]
+        announced = [i for s in snapshots for g in ("notams", "tfrs", "advisories")
+                     for i in s[g]] + new
+        assert any(i["location"] == "KSCK" and i["kind"] == "notam" for i in announced)
+        assert {i["id"] for i in announced} <= {i["id"] for i in items}
+        # Stats count the band.
+        summary = request(sio, "stats-summary")["data"]
+        assert summary["by_band"]["978"] > 0, summary["by_band"]
+    finally:
+        sio.disconnect()
