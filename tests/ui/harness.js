@@ -8,7 +8,7 @@ import { join, resolve, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium } from 'playwright-core';
 
-const root = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
+export const root = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 export const BIN = process.env.SKYSPY_BIN || join(root, 'target/release/skyspy');
 export const ARTIFACTS = process.env.UI_ARTIFACTS || join(root, 'target/ui-artifacts');
 mkdirSync(ARTIFACTS, { recursive: true });
@@ -36,12 +36,13 @@ export async function freePort() {
 }
 
 /// Starts `skyspy run` with the simulator; resolves once `/` answers.
-export async function startDaemon({ port, aircraft = 40, config = '', dir } = {}) {
+export async function startDaemon({ port, aircraft = 40, config = '', dir, args: source } = {}) {
   port = port || (await freePort());
   dir = dir || mkdtempSync(join(tmpdir(), 'skyspy-ui-'));
   const cfg = join(dir, 'skyspy.toml');
   writeFileSync(cfg, `[alerts]\nrules_file = "${join(dir, 'rules.json')}"\n${config}`);
-  const args = ['run', '--config', cfg, '--listen', `127.0.0.1:${port}`, '--simulate', '--aircraft', String(aircraft)];
+  const args = ['run', '--config', cfg, '--listen', `127.0.0.1:${port}`,
+    ...(source || ['--simulate', '--aircraft', String(aircraft)])];
   const child = spawn(BIN, args, { stdio: ['ignore', 'ignore', 'pipe'] });
   let log = '';
   child.stderr.on('data', (d) => { log = (log + d).slice(-20000); });

@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { request as httpRequest } from 'node:http';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { ARTIFACTS, launchBrowser, startDaemon, until, sleep } from './harness.js';
+import { ARTIFACTS, launchBrowser, root, startDaemon, until, sleep } from './harness.js';
 
 let browser;
 let daemon; // 40 aircraft; an emergency squawk from 2 s on
@@ -312,6 +312,30 @@ test('stopping and restarting the server: the page reconnects and the picture co
       await until(page, () => document.querySelectorAll('#aircraft-table tbody tr[data-hex]').length >= 5, null, 20000);
     }
     await shot(page, 'reconnected');
+  } finally {
+    await page.close();
+    await d.stop();
+  }
+});
+
+test('a 978 MHz replay: UAT aircraft, and FIS-B reports listed with their shapes on the map', async () => {
+  const file = join(root, '../shared/testdata/uat/synthetic/uat-synth-mixed.cu8');
+  const d = await startDaemon({
+    args: ['--replay', file, '--band', '978', '--loop', '--lat', '37.46', '--lon', '-122.11'],
+  });
+  const { page, requests } = await open(d.url);
+  try {
+    await until(page, () => window.skyspy.store.aircraft.get('a66ef1')?.source_band === '978');
+    await page.click('#tab-airspace');
+    await page.locator('#airspace li[data-id*="KSCK"]').waitFor({ timeout: 20000 });
+    assert.equal(await page.isVisible('#airspace-empty'), false);
+    const shapes = await page.evaluate(() => document.querySelectorAll('.leaflet-overlay-pane path, .leaflet-overlay-pane canvas').length);
+    assert.ok(shapes > 0, 'shapes drawn on the map');
+    await page.locator('#airspace li[data-id*="KSCK"]').getByRole('button', { name: 'Show on map' }).click();
+    await until(page, () => window.skyspy.map.map.getZoom() >= 9);
+    await shot(page, 'airspace');
+    const origin = new URL(d.url).origin;
+    assert.deepEqual(requests.filter((u) => !u.startsWith(origin) && !u.startsWith('data:')), []);
   } finally {
     await page.close();
     await d.stop();

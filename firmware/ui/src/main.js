@@ -10,6 +10,7 @@ import { Details } from './details.js';
 import { Feed } from './feed.js';
 import { RuleEditor } from './rules.js';
 import { StatsPanel } from './stats.js';
+import { AirspacePanel } from './airspace.js';
 
 const conn = new Connection({ token: localStorage.getItem('skyspy.token') || '' });
 const store = new AircraftStore(conn);
@@ -32,6 +33,7 @@ const details = new Details(conn, store, {
 new Feed(conn, { onSelect: select });
 const rules = new RuleEditor(conn);
 new StatsPanel(conn, { onOutline: (o) => skymap.setRangeOutline(o) });
+new AirspacePanel(conn, skymap);
 
 // Tabs (WAI-ARIA tabs pattern: arrow keys move between tabs).
 const tabs = [...document.querySelectorAll('[role="tab"]')];
@@ -71,7 +73,7 @@ conn.onState((state, detail) => {
   }[state] || state;
   tokenForm.hidden = state !== 'unauthorized';
   if (state !== 'connected') return;
-  conn.emit('subscribe', { topics: ['safety', 'alerts'] });
+  conn.emit('subscribe', { topics: ['safety', 'alerts', 'airspace'] });
   conn.request('receiver-info').then((r) => skymap.setReceiver(r.lat, r.lon)).catch((e) => console.warn(e.message));
   if (!document.getElementById('panel-rules').hidden) rules.load();
 });
