@@ -7,6 +7,7 @@ use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 use dsp::gen::uat::{generate, UatConfig};
 use dsp::uat::demod::UatDemodulator;
 use dsp::uat::frame::{parse_raw, Kind};
+use dsp::uat::phase;
 use dsp::IqFormat;
 use std::hint::black_box;
 use std::io::Read;
@@ -58,6 +59,40 @@ fn bench(c: &mut Criterion) {
     g.throughput(Throughput::Elements((noise.len() / 2) as u64));
     g.bench_function("demodulate_noise", |b| {
         b.iter(|| demodulate(black_box(&noise)))
+    });
+    // Phase of cf32 and cs16 input: SIMD kernel against its scalar reference.
+    let n = 1 << 16;
+    let cf32: Vec<u8> = (0..2 * n)
+        .flat_map(|k| ((k as f32 * 0.37).sin()).to_le_bytes())
+        .collect();
+    let cs16: Vec<u8> = (0..2 * n)
+        .flat_map(|k| (((k as f32 * 0.37).sin() * 20000.0) as i16).to_le_bytes())
+        .collect();
+    g.throughput(Throughput::Elements(n as u64));
+    let mut out = Vec::with_capacity(n);
+    g.bench_function("phase_cf32_simd", |b| {
+        b.iter(|| {
+            out.clear();
+            phase::phase_cf32(black_box(&cf32), &mut out)
+        })
+    });
+    g.bench_function("phase_cf32_scalar", |b| {
+        b.iter(|| {
+            out.clear();
+            phase::phase_cf32_scalar(black_box(&cf32), &mut out)
+        })
+    });
+    g.bench_function("phase_cs16_simd", |b| {
+        b.iter(|| {
+            out.clear();
+            phase::phase_cs16(black_box(&cs16), &mut out)
+        })
+    });
+    g.bench_function("phase_cs16_scalar", |b| {
+        b.iter(|| {
+            out.clear();
+            phase::phase_cs16_scalar(black_box(&cs16), &mut out)
+        })
     });
     g.finish();
 }

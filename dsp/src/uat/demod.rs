@@ -1,7 +1,8 @@
-//! The UAT demodulator: 8-bit IQ at 2.083333 MS/s (two samples per bit) → corrected frames.
+//! The UAT demodulator: IQ at 2.083333 MS/s (two samples per bit) → corrected frames.
 //!
-//! CPFSK is detected by phase difference: each sample's phase (a 64K table for cu8), and the
-//! phase advance over one bit time (two samples), whose sign is the bit. Both sample phases
+//! CPFSK is detected by phase difference: each sample's phase (a 64K table for cu8, SIMD
+//! kernels for cs16 and cf32, one definition in [`super::phase`]), and the phase advance over
+//! one bit time (two samples), whose sign is the bit. Both sample phases
 //! are searched for the downlink and uplink sync words with up to [`MAX_SYNC_ERRORS`] bit
 //! errors. At a sync the carrier offset is measured on the sync word itself (the mean advance
 //! of its ones and zeros) and removed; the frame is sliced at the sync's sample phase and at
@@ -11,6 +12,7 @@
 
 use super::consts::*;
 use super::frame::{correct_downlink, correct_uplink, Kind, UatFrame};
+use super::phase::{phase_cf32, phase_cs16, phase_f32};
 use crate::iq::IqFormat;
 
 /// Bit errors allowed in a 36-bit sync word.
@@ -61,12 +63,6 @@ pub struct DemodStats {
 /// 1 / 127.5²: cu8 counts² to full-scale power.
 const CU8_POWER_SCALE: f32 = 1.0 / (127.5 * 127.5);
 
-/// Phase of (x, y) as a fraction of a turn scaled to 0..65536.
-fn phase_u16(x: f32, y: f32) -> u16 {
-    let turns = y.atan2(x) / std::f32::consts::TAU; // −0.5 … 0.5
-    (turns * 65536.0).round() as i32 as u16 // wraps negative angles onto 32768…65535
-}
-
 impl UatDemodulator {
     /// A demodulator for `format` at 2.083333 MS/s. For cu8 it builds a 64K phase table.
     pub fn new(format: IqFormat) -> Self {
@@ -76,7 +72,7 @@ impl UatDemodulator {
             for i in 0..256usize {
                 for q in 0..256usize {
                     let (x, y) = ((i as f32 - 127.5) / 127.5, (q as f32 - 127.5) / 127.5);
-                    phase_lut[(i << 8) | q] = phase_u16(x, y);
+                    phase_lut[(i << 8) | q] = phase_f32(x, y);
                 }
             }
         }
@@ -103,47 +99,54 @@ impl UatDemodulator {
             iq = &iq[take..];
             if self.partial.len() == size {
                 let sample = std::mem::take(&mut self.partial);
-                self.push_sample(&sample);
+                self.push_samples(&sample);
                 self.partial = sample;
                 self.partial.clear();
             }
         }
-        let samples = iq.chunks_exact(size);
-        self.partial.extend_from_slice(samples.remainder());
-        for s in samples {
-            self.push_sample(s);
-        }
+        let whole = iq.len() / size * size;
+        self.push_samples(&iq[..whole]);
+        self.partial.extend_from_slice(&iq[whole..]);
         self.search(false, out);
     }
 
-    fn push_sample(&mut self, s: &[u8]) {
-        let (phase, power) = match self.format {
+    /// Phases and powers of whole samples: a table for cu8, SIMD kernels for the others.
+    fn push_samples(&mut self, bytes: &[u8]) {
+        let before = self.phase.len();
+        match self.format {
             IqFormat::Cu8 => {
-                let idx = (usize::from(s[0]) << 8) | usize::from(s[1]);
-                // Power by arithmetic: a second 256 KB table costs more in cache misses.
-                let (x, y) = (f32::from(s[0]) - 127.5, f32::from(s[1]) - 127.5);
-                (self.phase_lut[idx], (x * x + y * y) * CU8_POWER_SCALE)
+                for s in bytes.chunks_exact(2) {
+                    let idx = (usize::from(s[0]) << 8) | usize::from(s[1]);
+                    self.phase.push(self.phase_lut[idx]);
+                    // Power by arithmetic: a second 256 KB table costs more in cache misses.
+                    let (x, y) = (f32::from(s[0]) - 127.5, f32::from(s[1]) - 127.5);
+                    self.power.push((x * x + y * y) * CU8_POWER_SCALE);
+                }
             }
             IqFormat::Cs16 => {
-                let x = f32::from(i16::from_le_bytes([s[0], s[1]])) / 32768.0;
-                let y = f32::from(i16::from_le_bytes([s[2], s[3]])) / 32768.0;
-                (phase_u16(x, y), x * x + y * y)
+                phase_cs16(bytes, &mut self.phase);
+                self.power.extend(bytes.chunks_exact(4).map(|s| {
+                    let x = f32::from(i16::from_le_bytes([s[0], s[1]])) / 32768.0;
+                    let y = f32::from(i16::from_le_bytes([s[2], s[3]])) / 32768.0;
+                    x * x + y * y
+                }));
             }
             IqFormat::Cf32 => {
-                let x = f32::from_le_bytes([s[0], s[1], s[2], s[3]]);
-                let y = f32::from_le_bytes([s[4], s[5], s[6], s[7]]);
-                // Not-a-number samples (corrupt input) count as silence.
-                let (x, y) = if x.is_finite() && y.is_finite() {
-                    (x, y)
-                } else {
-                    (0.0, 0.0)
-                };
-                (phase_u16(x, y), x * x + y * y)
+                phase_cf32(bytes, &mut self.phase);
+                self.power.extend(bytes.chunks_exact(8).map(|s| {
+                    let x = f32::from_le_bytes([s[0], s[1], s[2], s[3]]);
+                    let y = f32::from_le_bytes([s[4], s[5], s[6], s[7]]);
+                    // Corrupt (non-finite) samples count as silence, as their phase does.
+                    let p = x * x + y * y;
+                    if p.is_finite() {
+                        p
+                    } else {
+                        0.0
+                    }
+                }));
             }
-        };
-        self.phase.push(phase);
-        self.power.push(power);
-        self.stats.samples += 1;
+        }
+        self.stats.samples += (self.phase.len() - before) as u64;
     }
 
     /// Searches what is left at the end of the stream.

@@ -6,4 +6,5 @@ pub mod decode;
 pub mod demod;
 pub mod fec;
 pub mod frame;
+pub mod phase;
 pub mod uplink;
