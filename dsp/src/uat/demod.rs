@@ -11,7 +11,9 @@
 //! been tried, so output does not depend on how the input is chunked.
 
 use super::consts::*;
-use super::frame::{correct_downlink, correct_uplink, Kind, UatFrame};
+use super::frame::{
+    correct_downlink, correct_downlink_soft, correct_uplink, correct_uplink_soft, Kind, UatFrame,
+};
 use super::phase::{phase_cf32, phase_cs16, phase_f32};
 use crate::iq::IqFormat;
 
@@ -230,6 +232,7 @@ impl UatDemodulator {
             UPLINK_BITS
         };
         let mut best: Option<(UatFrame, u64)> = None;
+        let mut sliced = Vec::with_capacity(2);
         for shift in [0u64, 1] {
             let last = n + shift;
             // Carrier offset: the mean advance of the sync's ones and zeros is zero without it.
@@ -251,11 +254,18 @@ impl UatDemodulator {
                 0
             };
             let mut bytes = vec![0u8; bits / 8];
-            for (k, byte) in bytes.iter_mut().enumerate() {
+            // Per byte, the margin of its least certain bit: where erasures should go.
+            let mut confidence = vec![u16::MAX; bits / 8];
+            for (k, (byte, conf)) in bytes.iter_mut().zip(confidence.iter_mut()).enumerate() {
                 for j in 0..8 {
                     let at = last + 2 * (k * 8 + j + 1) as u64;
-                    let bit = at < end && i64::from(self.advance(at)) - bias > 0;
-                    *byte = (*byte << 1) | u8::from(bit);
+                    let v = if at < end {
+                        i64::from(self.advance(at)) - bias
+                    } else {
+                        0
+                    };
+                    *byte = (*byte << 1) | u8::from(v > 0);
+                    *conf = (*conf).min(v.unsigned_abs().min(u64::from(u16::MAX)) as u16);
                 }
             }
             let frame = match kind {
@@ -265,6 +275,21 @@ impl UatDemodulator {
             if let Some(f) = frame {
                 if best.as_ref().is_none_or(|(b, _)| f.corrected < b.corrected) {
                     best = Some((f, last));
+                }
+            }
+            sliced.push((bytes, confidence, last));
+        }
+        // Neither slicing decodes with errors alone: try again with erasures.
+        if best.is_none() {
+            for (bytes, confidence, last) in &sliced {
+                let frame = match kind {
+                    Kind::Downlink => correct_downlink_soft(bytes, confidence),
+                    Kind::Uplink => correct_uplink_soft(bytes, confidence),
+                };
+                if let Some(f) = frame {
+                    if best.as_ref().is_none_or(|(b, _)| f.corrected < b.corrected) {
+                        best = Some((f, *last));
+                    }
                 }
             }
         }

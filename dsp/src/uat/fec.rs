@@ -137,9 +137,20 @@ impl ReedSolomon {
 
     /// Corrects `codeword[..n]` in place; returns how many bytes were changed.
     pub fn decode(&self, codeword: &mut [u8]) -> Result<usize, Uncorrectable> {
+        self.decode_with_erasures(codeword, &[])
+    }
+
+    /// Errors-and-erasures decoding: `erasures` are byte positions known to be unreliable
+    /// (their values may be anything). Corrects `e` errors and `s` erasures when
+    /// 2e + s ≤ n − k; returns how many bytes were changed.
+    pub fn decode_with_erasures(
+        &self,
+        codeword: &mut [u8],
+        erasures: &[usize],
+    ) -> Result<usize, Uncorrectable> {
         let n = self.n;
         let r = self.roots();
-        if codeword.len() < n {
+        if codeword.len() < n || erasures.len() > r || erasures.iter().any(|&p| p >= n) {
             return Err(Uncorrectable);
         }
         let cw = &mut codeword[..n];
@@ -158,17 +169,24 @@ impl ReedSolomon {
         if any == 0 {
             return Ok(0);
         }
-        // Berlekamp–Massey: the error locator Λ(x), lowest power first.
+        // Erasure locator Γ(x) = ∏ (1 + X_j x), lowest power first; it starts the
+        // Berlekamp–Massey iteration, which then finds the errors (an errata locator).
         let mut lambda = [0u8; MAX_ROOTS + 1];
-        let mut prev = [0u8; MAX_ROOTS + 1];
         lambda[0] = 1;
-        prev[0] = 1;
-        let mut l = 0usize;
+        for (deg, &pos) in erasures.iter().enumerate() {
+            let x = pow_alpha((n - 1 - pos) as u32);
+            for j in (1..=deg + 1).rev() {
+                lambda[j] ^= mul(lambda[j - 1], x);
+            }
+        }
+        let e = erasures.len();
+        let mut prev = lambda;
+        let mut l = e;
         let mut m = 1usize;
         let mut b = 1u8;
-        for i in 0..r {
+        for i in e..r {
             let mut d = s[i];
-            for j in 1..=l {
+            for j in 1..=l.min(i) {
                 d ^= mul(lambda[j], s[i - j]);
             }
             if d == 0 {
@@ -180,8 +198,8 @@ impl ReedSolomon {
             for j in m..=MAX_ROOTS {
                 lambda[j] ^= mul(coef, prev[j - m]);
             }
-            if 2 * l <= i {
-                l = i + 1 - l;
+            if 2 * l <= i + e {
+                l = i + 1 + e - l;
                 prev = saved;
                 b = d;
                 m = 1;
@@ -189,7 +207,8 @@ impl ReedSolomon {
                 m += 1;
             }
         }
-        if l == 0 || 2 * l > r {
+        // 2 · errors + erasures must fit in the parity.
+        if l == 0 || l < e || 2 * (l - e) + e > r {
             return Err(Uncorrectable);
         }
         // Ω(x) = S(x)·Λ(x) mod x^r.
@@ -203,7 +222,7 @@ impl ReedSolomon {
         }
         // Chien search over the positions of the shortened code, then Forney.
         let mut found = 0usize;
-        let mut fixes = [(0usize, 0u8); MAX_ROOTS / 2];
+        let mut fixes = [(0usize, 0u8); MAX_ROOTS];
         for (pos, _) in cw.iter().enumerate() {
             let power = (n - 1 - pos) as u32; // this byte multiplies x^power
             let x_inv = pow_alpha(255 - power % 255); // X^-1
@@ -302,6 +321,55 @@ mod tests {
                     "RS({n},{k}) {errors} errors"
                 );
                 assert_eq!(bad, cw);
+            }
+        }
+    }
+
+    #[test]
+    fn corrects_errors_and_erasures_within_the_bound() {
+        let mut seed = 0x2545_f491_u32;
+        let mut rand = move || {
+            seed ^= seed << 13;
+            seed ^= seed >> 17;
+            seed ^= seed << 5;
+            seed
+        };
+        for (n, k) in [(30, 18), (48, 34), (92, 72)] {
+            let rs = ReedSolomon::new(n, k);
+            let r = n - k;
+            for trial in 0..400 {
+                let mut cw = vec![0u8; n];
+                for b in &mut cw[..k] {
+                    *b = rand() as u8;
+                }
+                rs.encode(&mut cw);
+                let erasures = trial % (r + 1);
+                let errors = (r - erasures) / 2;
+                let mut positions = Vec::new();
+                while positions.len() < erasures + errors {
+                    let p = rand() as usize % n;
+                    if !positions.contains(&p) {
+                        positions.push(p);
+                    }
+                }
+                let mut bad = cw.clone();
+                for &p in &positions {
+                    bad[p] ^= 1 + (rand() % 255) as u8;
+                }
+                let got = rs.decode_with_erasures(&mut bad, &positions[..erasures]);
+                assert!(
+                    got.is_ok(),
+                    "RS({n},{k}) {errors} errors + {erasures} erasures"
+                );
+                assert_eq!(bad, cw);
+                // More than the bound without erasure marks: errors-only decoding cannot.
+                if erasures > 1 {
+                    let mut worse = cw.clone();
+                    for &p in &positions {
+                        worse[p] ^= 0x5a;
+                    }
+                    let _ = rs.decode(&mut worse); // must not panic; may refuse or miscorrect
+                }
             }
         }
     }

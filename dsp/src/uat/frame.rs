@@ -79,6 +79,90 @@ pub fn correct_downlink(raw: &[u8]) -> Option<UatFrame> {
     }
 }
 
+/// The `count` positions of `confidence` with the lowest values (ties: the earlier first).
+fn least_confident(confidence: &[u16], count: usize) -> Vec<usize> {
+    let mut idx: Vec<usize> = (0..confidence.len()).collect();
+    idx.sort_by_key(|&i| (confidence[i], i));
+    idx.truncate(count);
+    idx
+}
+
+/// [`correct_downlink`] with soft information: when errors-only decoding fails, the bytes
+/// with the least confident bits (`confidence`, one per byte) are marked as erasures, half
+/// the parity's worth, and decoding is tried again.
+pub fn correct_downlink_soft(raw: &[u8], confidence: &[u16]) -> Option<UatFrame> {
+    if let Some(f) = correct_downlink(raw) {
+        return Some(f);
+    }
+    if raw.len() < LONG_CODEWORD || confidence.len() < LONG_CODEWORD {
+        return None;
+    }
+    let mut long = [0u8; LONG_CODEWORD];
+    long.copy_from_slice(&raw[..LONG_CODEWORD]);
+    let erase = least_confident(
+        &confidence[..LONG_CODEWORD],
+        (LONG_CODEWORD - LONG_PAYLOAD) / 2,
+    );
+    if let Ok(corrected) = LONG.decode_with_erasures(&mut long, &erase) {
+        if long[0] >> 3 != 0 {
+            return Some(UatFrame {
+                kind: Kind::Downlink,
+                payload: long[..LONG_PAYLOAD].to_vec(),
+                corrected,
+            });
+        }
+    }
+    let mut basic = [0u8; BASIC_CODEWORD];
+    basic.copy_from_slice(&raw[..BASIC_CODEWORD]);
+    let erase = least_confident(
+        &confidence[..BASIC_CODEWORD],
+        (BASIC_CODEWORD - BASIC_PAYLOAD) / 2,
+    );
+    match BASIC.decode_with_erasures(&mut basic, &erase) {
+        Ok(corrected) if basic[0] >> 3 == 0 => Some(UatFrame {
+            kind: Kind::Downlink,
+            payload: basic[..BASIC_PAYLOAD].to_vec(),
+            corrected,
+        }),
+        _ => None,
+    }
+}
+
+/// [`correct_uplink`] with soft information: a block that errors-only decoding cannot
+/// correct is tried again with its least confident bytes (half the parity's worth) erased.
+pub fn correct_uplink_soft(raw: &[u8], confidence: &[u16]) -> Option<UatFrame> {
+    if raw.len() < UPLINK_CODEWORD || confidence.len() < UPLINK_CODEWORD {
+        return None;
+    }
+    let mut payload = vec![0u8; UPLINK_PAYLOAD];
+    let mut corrected = 0;
+    let mut block = [0u8; UPLINK_BLOCK_CODEWORD];
+    let mut conf = [0u16; UPLINK_BLOCK_CODEWORD];
+    for b in 0..UPLINK_BLOCKS {
+        for i in 0..UPLINK_BLOCK_CODEWORD {
+            block[i] = raw[i * UPLINK_BLOCKS + b];
+            conf[i] = confidence[i * UPLINK_BLOCKS + b];
+        }
+        let saved = block;
+        corrected += match UPLINK_BLOCK.decode(&mut block) {
+            Ok(c) => c,
+            Err(_) => {
+                block = saved;
+                let erase =
+                    least_confident(&conf, (UPLINK_BLOCK_CODEWORD - UPLINK_BLOCK_PAYLOAD) / 2);
+                UPLINK_BLOCK.decode_with_erasures(&mut block, &erase).ok()?
+            }
+        };
+        payload[b * UPLINK_BLOCK_PAYLOAD..(b + 1) * UPLINK_BLOCK_PAYLOAD]
+            .copy_from_slice(&block[..UPLINK_BLOCK_PAYLOAD]);
+    }
+    Some(UatFrame {
+        kind: Kind::Uplink,
+        payload,
+        corrected,
+    })
+}
+
 /// Corrects a 552-byte uplink: de-interleaves the six blocks (byte `i·6 + b` belongs to
 /// block `b`), corrects each, and joins their data bytes.
 pub fn correct_uplink(raw: &[u8]) -> Option<UatFrame> {
