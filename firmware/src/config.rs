@@ -335,4 +335,20 @@ mod tests {
         let c: Config = toml::from_str("[api]\nauth = \"private\"\n").unwrap();
         assert!(c.validate().unwrap_err().to_string().contains("api.tokens"));
     }
+
+    #[test]
+    fn band_must_be_known_and_978_needs_a_replay() {
+        let c: Config = toml::from_str("[source]\nband = 1091\n").unwrap();
+        let e = c.validate().unwrap_err().to_string();
+        assert!(
+            e.contains("source.band") && e.contains("1090 or 978"),
+            "{e}"
+        );
+        let c: Config = toml::from_str("[source]\nband = 978\n").unwrap();
+        let e = c.validate().unwrap_err().to_string();
+        assert!(e.contains("source.band") && e.contains("replay"), "{e}");
+        let c: Config =
+            toml::from_str("[source]\nkind = \"replay\"\nfile = \"u.cu8\"\nband = 978\n").unwrap();
+        c.validate().unwrap();
+    }
 }

@@ -79,16 +79,7 @@ pub fn decode(args: &DecodeArgs) -> Result<(), CliError> {
             ..RepairConfig::default()
         }
     };
-    let mut input: Box<dyn Read> = if args.file.as_os_str() == "-" {
-        Box::new(std::io::stdin().lock())
-    } else {
-        let f = File::open(&args.file)
-            .map_err(|e| CliError::Input(format!("cannot open {}: {e}", args.file.display())))?;
-        Box::new(f)
-    };
-    let total_bytes = std::fs::metadata(&args.file).map(|m| m.len()).unwrap_or(0);
     let bytes_per_s = args.rate.hz() * args.format.bytes_per_sample() as u64;
-    let progress = progress_bar(total_bytes, bytes_per_s);
     let receiver_pos = args
         .lat
         .zip(args.lon)
@@ -108,31 +99,18 @@ pub fn decode(args: &DecodeArgs) -> Result<(), CliError> {
     let mut out = BufWriter::new(std::io::stdout().lock());
     let mut summary = Summary::default();
     let mut seen = HashSet::new();
-    let mut buf = vec![0u8; 1 << 18];
     let mut frames = Vec::with_capacity(256);
-    let mut total_read = 0u64;
-    loop {
-        let n = input.read(&mut buf)?;
-        if n == 0 {
-            rx.finish(&mut frames);
-        } else {
-            rx.push(&buf[..n], &mut frames);
-            total_read += n as u64;
+    let total_read = read_input(&args.file, bytes_per_s, |bytes| {
+        match bytes {
+            Some(b) => rx.push(b, &mut frames),
+            None => rx.finish(&mut frames),
         }
         for f in frames.drain(..) {
             emit(&f, args, &mut pairer, &mut summary, &mut seen, &mut out)?;
         }
-        if let Some(p) = &progress {
-            p.set_position(total_read);
-        }
-        if n == 0 {
-            break;
-        }
-    }
+        Ok(())
+    })?;
     out.flush()?;
-    if let Some(p) = progress {
-        p.finish_and_clear();
-    }
     summary.samples = rx.samples();
     summary.trailing_bytes_ignored = (total_read % args.format.bytes_per_sample() as u64) as usize;
     summary.iq_seconds = summary.samples as f64 / args.rate.hz() as f64;
@@ -152,7 +130,42 @@ pub fn decode(args: &DecodeArgs) -> Result<(), CliError> {
     Ok(())
 }
 
-pub(crate) fn progress_bar(total_bytes: u64, bytes_per_s: u64) -> Option<ProgressBar> {
+/// Reads a recording (`-` for standard input) in blocks, handing each to `f`, then `None`
+/// at the end; shows progress on a terminal for long files. Returns the bytes read.
+pub(crate) fn read_input(
+    path: &std::path::Path,
+    bytes_per_s: u64,
+    mut f: impl FnMut(Option<&[u8]>) -> Result<(), CliError>,
+) -> Result<u64, CliError> {
+    let mut input: Box<dyn Read> = if path.as_os_str() == "-" {
+        Box::new(std::io::stdin().lock())
+    } else {
+        let file = File::open(path)
+            .map_err(|e| CliError::Input(format!("cannot open {}: {e}", path.display())))?;
+        Box::new(file)
+    };
+    let total_bytes = std::fs::metadata(path).map(|m| m.len()).unwrap_or(0);
+    let progress = progress_bar(total_bytes, bytes_per_s);
+    let mut buf = vec![0u8; 1 << 18];
+    let mut total_read = 0u64;
+    loop {
+        let n = input.read(&mut buf)?;
+        total_read += n as u64;
+        f((n > 0).then(|| &buf[..n]))?;
+        if let Some(p) = &progress {
+            p.set_position(total_read);
+        }
+        if n == 0 {
+            break;
+        }
+    }
+    if let Some(p) = progress {
+        p.finish_and_clear();
+    }
+    Ok(total_read)
+}
+
+fn progress_bar(total_bytes: u64, bytes_per_s: u64) -> Option<ProgressBar> {
     // Only on a terminal, and only when the file is long enough to wait for.
     if !std::io::stderr().is_terminal() || total_bytes < 5 * bytes_per_s {
         return None;

@@ -2,15 +2,14 @@
 //! dump978's raw lines (`-HEX;rs=N;rssi=X;t=S;` downlink, `+HEX;…` uplink).
 
 use crate::cli::CliError;
-use crate::decode_cmd::{progress_bar, DecodeArgs};
+use crate::decode_cmd::{read_input, DecodeArgs};
 use dsp::uat::consts::SAMPLE_RATE;
 use dsp::uat::decode::decode_downlink;
 use dsp::uat::demod::{UatDemodulator, UatMessage};
 use dsp::uat::frame::Kind;
 use dsp::uat::uplink::{decode_apdu, decode_product, decode_uplink, Reassembler};
 use serde_json::{json, Value};
-use std::fs::File;
-use std::io::{BufWriter, Read, Write};
+use std::io::{BufWriter, Write};
 
 /// What a 978 decode run found.
 #[derive(Debug, Default, serde::Serialize)]
@@ -26,33 +25,17 @@ pub struct UatSummary {
 }
 
 pub fn decode(args: &DecodeArgs) -> Result<(), CliError> {
-    let mut input: Box<dyn Read> = if args.file.as_os_str() == "-" {
-        Box::new(std::io::stdin().lock())
-    } else {
-        let f = File::open(&args.file)
-            .map_err(|e| CliError::Input(format!("cannot open {}: {e}", args.file.display())))?;
-        Box::new(f)
-    };
-    let total_bytes = std::fs::metadata(&args.file).map(|m| m.len()).unwrap_or(0);
-    let progress = progress_bar(
-        total_bytes,
-        (SAMPLE_RATE * args.format.bytes_per_sample() as f64) as u64,
-    );
     let cpu0 = cpu_time::ProcessTime::try_now().ok();
     let mut demod = UatDemodulator::new(args.format);
     let mut out = BufWriter::new(std::io::stdout().lock());
     let mut summary = UatSummary::default();
-    let mut buf = vec![0u8; 1 << 18];
     let mut msgs = Vec::new();
-    let mut total_read = 0u64;
     let mut reassembler = Reassembler::default();
-    loop {
-        let n = input.read(&mut buf)?;
-        if n == 0 {
-            demod.finish(&mut msgs);
-        } else {
-            demod.push(&buf[..n], &mut msgs);
-            total_read += n as u64;
+    let bytes_per_s = (SAMPLE_RATE * args.format.bytes_per_sample() as f64) as u64;
+    read_input(&args.file, bytes_per_s, |bytes| {
+        match bytes {
+            Some(b) => demod.push(b, &mut msgs),
+            None => demod.finish(&mut msgs),
         }
         for m in msgs.drain(..) {
             match m.frame.kind {
@@ -69,17 +52,9 @@ pub fn decode(args: &DecodeArgs) -> Result<(), CliError> {
                 writeln!(out, "{}", raw_line(&m))?;
             }
         }
-        if let Some(p) = &progress {
-            p.set_position(total_read);
-        }
-        if n == 0 {
-            break;
-        }
-    }
+        Ok(())
+    })?;
     out.flush()?;
-    if let Some(p) = progress {
-        p.finish_and_clear();
-    }
     summary.samples = demod.stats.samples;
     summary.sync_candidates = demod.stats.syncs;
     summary.iq_seconds = summary.samples as f64 / SAMPLE_RATE;

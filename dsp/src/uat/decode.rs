@@ -57,7 +57,8 @@ pub enum SilSupplement {
     PerSample,
 }
 
-/// Emergency/priority status (mode status byte 23 bits 7–5), as in 1090 ES.
+/// Names of the emergency/priority status code (UAT mode status byte 23 bits 7–5; the same
+/// code as 1090 ES BDS 6,1), as aircraft.json and dump978-fa write them.
 pub const EMERGENCY: [&str; 8] = [
     "none",
     "general",

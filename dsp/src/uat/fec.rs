@@ -276,6 +276,16 @@ mod tests {
     use super::*;
     use crate::uat::consts::*;
 
+    /// A small deterministic generator for test codewords.
+    fn xorshift(mut seed: u32) -> impl FnMut() -> u32 {
+        move || {
+            seed ^= seed << 13;
+            seed ^= seed >> 17;
+            seed ^= seed << 5;
+            seed
+        }
+    }
+
     #[test]
     fn field_tables_are_a_field() {
         for a in 1..=255u8 {
@@ -288,13 +298,7 @@ mod tests {
 
     #[test]
     fn corrects_up_to_t_errors_and_refuses_or_flags_more() {
-        let mut seed = 0x1234_5678_u32;
-        let mut rand = move || {
-            seed ^= seed << 13;
-            seed ^= seed >> 17;
-            seed ^= seed << 5;
-            seed
-        };
+        let mut rand = xorshift(0x1234_5678);
         for (n, k) in [(30, 18), (48, 34), (92, 72)] {
             let rs = ReedSolomon::new(n, k);
             let t = (n - k) / 2;
@@ -327,13 +331,7 @@ mod tests {
 
     #[test]
     fn corrects_errors_and_erasures_within_the_bound() {
-        let mut seed = 0x2545_f491_u32;
-        let mut rand = move || {
-            seed ^= seed << 13;
-            seed ^= seed >> 17;
-            seed ^= seed << 5;
-            seed
-        };
+        let mut rand = xorshift(0x2545_f491);
         for (n, k) in [(30, 18), (48, 34), (92, 72)] {
             let rs = ReedSolomon::new(n, k);
             let r = n - k;

@@ -53,30 +53,44 @@ impl UatFrame {
 /// Corrects a 48-byte downlink codeword. The long code is tried first and kept if the payload
 /// type says long (non-zero); otherwise the first 30 bytes must be a basic codeword of type 0.
 pub fn correct_downlink(raw: &[u8]) -> Option<UatFrame> {
+    downlink(raw, None)
+}
+
+/// For a frame [`correct_downlink`] could not correct: decoding again with the bytes of the
+/// least confident bits (`confidence`, one per byte) marked as erasures, half the parity's
+/// worth.
+pub fn correct_downlink_soft(raw: &[u8], confidence: &[u16]) -> Option<UatFrame> {
+    if confidence.len() < LONG_CODEWORD {
+        return None;
+    }
+    downlink(raw, Some(confidence))
+}
+
+/// One downlink attempt: long first, then basic, each with the erasures `confidence` picks.
+fn downlink(raw: &[u8], confidence: Option<&[u16]>) -> Option<UatFrame> {
     if raw.len() < LONG_CODEWORD {
         return None;
     }
-    let mut long = [0u8; LONG_CODEWORD];
-    long.copy_from_slice(&raw[..LONG_CODEWORD]);
-    if let Ok(corrected) = LONG.decode(&mut long) {
-        if long[0] >> 3 != 0 {
-            return Some(UatFrame {
-                kind: Kind::Downlink,
-                payload: long[..LONG_PAYLOAD].to_vec(),
-                corrected,
-            });
+    // (code, codeword length, payload length, whether the payload type must be non-zero)
+    let attempts = [
+        (&LONG, LONG_CODEWORD, LONG_PAYLOAD, true),
+        (&BASIC, BASIC_CODEWORD, BASIC_PAYLOAD, false),
+    ];
+    for (code, n, k, long) in attempts {
+        let mut cw = raw[..n].to_vec();
+        let erase = confidence.map_or_else(Vec::new, |c| least_confident(&c[..n], (n - k) / 2));
+        if let Ok(corrected) = code.decode_with_erasures(&mut cw, &erase) {
+            if (cw[0] >> 3 != 0) == long {
+                cw.truncate(k);
+                return Some(UatFrame {
+                    kind: Kind::Downlink,
+                    payload: cw,
+                    corrected,
+                });
+            }
         }
     }
-    let mut basic = [0u8; BASIC_CODEWORD];
-    basic.copy_from_slice(&raw[..BASIC_CODEWORD]);
-    match BASIC.decode(&mut basic) {
-        Ok(corrected) if basic[0] >> 3 == 0 => Some(UatFrame {
-            kind: Kind::Downlink,
-            payload: basic[..BASIC_PAYLOAD].to_vec(),
-            corrected,
-        }),
-        _ => None,
-    }
+    None
 }
 
 /// The `count` positions of `confidence` with the lowest values (ties: the earlier first).
@@ -87,85 +101,22 @@ fn least_confident(confidence: &[u16], count: usize) -> Vec<usize> {
     idx
 }
 
-/// [`correct_downlink`] with soft information: when errors-only decoding fails, the bytes
-/// with the least confident bits (`confidence`, one per byte) are marked as erasures, half
-/// the parity's worth, and decoding is tried again.
-pub fn correct_downlink_soft(raw: &[u8], confidence: &[u16]) -> Option<UatFrame> {
-    if let Some(f) = correct_downlink(raw) {
-        return Some(f);
-    }
-    if raw.len() < LONG_CODEWORD || confidence.len() < LONG_CODEWORD {
-        return None;
-    }
-    let mut long = [0u8; LONG_CODEWORD];
-    long.copy_from_slice(&raw[..LONG_CODEWORD]);
-    let erase = least_confident(
-        &confidence[..LONG_CODEWORD],
-        (LONG_CODEWORD - LONG_PAYLOAD) / 2,
-    );
-    if let Ok(corrected) = LONG.decode_with_erasures(&mut long, &erase) {
-        if long[0] >> 3 != 0 {
-            return Some(UatFrame {
-                kind: Kind::Downlink,
-                payload: long[..LONG_PAYLOAD].to_vec(),
-                corrected,
-            });
-        }
-    }
-    let mut basic = [0u8; BASIC_CODEWORD];
-    basic.copy_from_slice(&raw[..BASIC_CODEWORD]);
-    let erase = least_confident(
-        &confidence[..BASIC_CODEWORD],
-        (BASIC_CODEWORD - BASIC_PAYLOAD) / 2,
-    );
-    match BASIC.decode_with_erasures(&mut basic, &erase) {
-        Ok(corrected) if basic[0] >> 3 == 0 => Some(UatFrame {
-            kind: Kind::Downlink,
-            payload: basic[..BASIC_PAYLOAD].to_vec(),
-            corrected,
-        }),
-        _ => None,
-    }
+/// Corrects a 552-byte uplink: de-interleaves the six blocks (byte `i·6 + b` belongs to
+/// block `b`), corrects each, and joins their data bytes.
+pub fn correct_uplink(raw: &[u8]) -> Option<UatFrame> {
+    uplink(raw, None)
 }
 
 /// [`correct_uplink`] with soft information: a block that errors-only decoding cannot
 /// correct is tried again with its least confident bytes (half the parity's worth) erased.
 pub fn correct_uplink_soft(raw: &[u8], confidence: &[u16]) -> Option<UatFrame> {
-    if raw.len() < UPLINK_CODEWORD || confidence.len() < UPLINK_CODEWORD {
+    if confidence.len() < UPLINK_CODEWORD {
         return None;
     }
-    let mut payload = vec![0u8; UPLINK_PAYLOAD];
-    let mut corrected = 0;
-    let mut block = [0u8; UPLINK_BLOCK_CODEWORD];
-    let mut conf = [0u16; UPLINK_BLOCK_CODEWORD];
-    for b in 0..UPLINK_BLOCKS {
-        for i in 0..UPLINK_BLOCK_CODEWORD {
-            block[i] = raw[i * UPLINK_BLOCKS + b];
-            conf[i] = confidence[i * UPLINK_BLOCKS + b];
-        }
-        let saved = block;
-        corrected += match UPLINK_BLOCK.decode(&mut block) {
-            Ok(c) => c,
-            Err(_) => {
-                block = saved;
-                let erase =
-                    least_confident(&conf, (UPLINK_BLOCK_CODEWORD - UPLINK_BLOCK_PAYLOAD) / 2);
-                UPLINK_BLOCK.decode_with_erasures(&mut block, &erase).ok()?
-            }
-        };
-        payload[b * UPLINK_BLOCK_PAYLOAD..(b + 1) * UPLINK_BLOCK_PAYLOAD]
-            .copy_from_slice(&block[..UPLINK_BLOCK_PAYLOAD]);
-    }
-    Some(UatFrame {
-        kind: Kind::Uplink,
-        payload,
-        corrected,
-    })
+    uplink(raw, Some(confidence))
 }
 
-/// Corrects a 552-byte uplink: de-interleaves the six blocks (byte `i·6 + b` belongs to
-/// block `b`), corrects each, and joins their data bytes.
-pub fn correct_uplink(raw: &[u8]) -> Option<UatFrame> {
+fn uplink(raw: &[u8], confidence: Option<&[u16]>) -> Option<UatFrame> {
     if raw.len() < UPLINK_CODEWORD {
         return None;
     }
@@ -176,7 +127,20 @@ pub fn correct_uplink(raw: &[u8]) -> Option<UatFrame> {
         for (i, byte) in block.iter_mut().enumerate() {
             *byte = raw[i * UPLINK_BLOCKS + b];
         }
-        corrected += UPLINK_BLOCK.decode(&mut block).ok()?;
+        let received = block;
+        corrected += match (UPLINK_BLOCK.decode(&mut block), confidence) {
+            (Ok(c), _) => c,
+            (Err(_), None) => return None,
+            (Err(_), Some(conf)) => {
+                block = received;
+                let conf: Vec<u16> = (0..UPLINK_BLOCK_CODEWORD)
+                    .map(|i| conf[i * UPLINK_BLOCKS + b])
+                    .collect();
+                let erase =
+                    least_confident(&conf, (UPLINK_BLOCK_CODEWORD - UPLINK_BLOCK_PAYLOAD) / 2);
+                UPLINK_BLOCK.decode_with_erasures(&mut block, &erase).ok()?
+            }
+        };
         payload[b * UPLINK_BLOCK_PAYLOAD..(b + 1) * UPLINK_BLOCK_PAYLOAD]
             .copy_from_slice(&block[..UPLINK_BLOCK_PAYLOAD]);
     }

@@ -66,17 +66,9 @@ pub mod changed {
     pub const BAND: u32 = 1 << 19;
 }
 
-/// Emergency names of aircraft.json, by BDS 6,1 emergency state.
-pub const EMERGENCY: [&str; 8] = [
-    "none",
-    "general",
-    "lifeguard",
-    "minfuel",
-    "nordo",
-    "unlawful",
-    "downed",
-    "reserved",
-];
+/// Emergency names of aircraft.json by emergency/priority code: the same 3-bit code in
+/// 1090 ES (BDS 6,1) and UAT mode status, so the table is the dsp crate's.
+pub use dsp::uat::decode::EMERGENCY;
 
 #[derive(Clone, Debug)]
 pub struct Aircraft {
@@ -166,6 +158,22 @@ impl Aircraft {
         std::mem::take(&mut self.changes)
     }
 
+    /// What every message does, whatever its band: counts, times, signal, and the source
+    /// and band it came from. Returns the changed-field bits.
+    fn heard(&mut self, src: Source, band: u16, rssi: f32, now: f64) -> u32 {
+        self.messages += 1;
+        self.last_seen = now;
+        self.rssi = Some(self.rssi.map_or(rssi, |r| r + (rssi - r) / 8.0));
+        let mut changes = 0;
+        if self.source.offer(src, now, src, STALE_S) == Update::Changed {
+            changes |= changed::SOURCE;
+        }
+        if self.band.offer(band, now, src, STALE_S) == Update::Changed {
+            changes |= changed::BAND;
+        }
+        changes
+    }
+
     /// Applies one decoded message heard at `now` with signal `rssi` dBFS.
     pub fn apply(
         &mut self,
@@ -176,17 +184,12 @@ impl Aircraft {
         max_range_nm: f64,
     ) {
         let src = m.source.unwrap_or(Source::Modes);
-        self.messages += 1;
-        self.last_seen = now;
-        self.rssi = Some(self.rssi.map_or(rssi, |r| r + (rssi - r) / 8.0));
-        let mut changes = 0;
+        let mut changes = self.heard(src, 1090, rssi, now);
         let mut offer = |bit: u32, u: Update| {
             if u == Update::Changed {
                 changes |= bit;
             }
         };
-        offer(changed::SOURCE, self.source.offer(src, now, src, STALE_S));
-        offer(changed::BAND, self.band.offer(1090, now, src, STALE_S));
         if let Some(v) = &m.callsign {
             offer(
                 changed::FLIGHT,
@@ -330,17 +333,12 @@ impl Aircraft {
         max_range_nm: f64,
     ) {
         let src = uat_source(d.address_qualifier);
-        self.messages += 1;
-        self.last_seen = now;
-        self.rssi = Some(self.rssi.map_or(rssi, |r| r + (rssi - r) / 8.0));
-        let mut changes = 0;
+        let mut changes = self.heard(src, 978, rssi, now);
         let mut offer = |bit: u32, u: Update| {
             if u == Update::Changed {
                 changes |= bit;
             }
         };
-        offer(changed::SOURCE, self.source.offer(src, now, src, STALE_S));
-        offer(changed::BAND, self.band.offer(978, now, src, STALE_S));
         if let Some(v) = d
             .callsign
             .as_deref()

@@ -56,7 +56,7 @@ export class Details {
       if (this.hex !== hex) return;
       this.info = info || {};
       const positions = (track && track.positions) || [];
-      this.onTrail(hex, positions.map(trackPoint).filter(Boolean));
+      this.onTrail(hex, positions.map((p) => [p.lat, p.lon]));
       this.render();
     } catch (e) {
       if (this.hex === hex) this.showError(e.message);
@@ -84,11 +84,4 @@ export class Details {
     }
     this.body.replaceChildren(...rows);
   }
-}
-
-/// An `aircraft-track` position as [lat, lon], whatever its shape ({lat, lon, …} or [lat, lon, …]).
-function trackPoint(p) {
-  if (Array.isArray(p) && p.length >= 2) return [p[0], p[1]];
-  if (p && typeof p.lat === 'number' && typeof p.lon === 'number') return [p.lat, p.lon];
-  return null;
 }
