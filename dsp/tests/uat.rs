@@ -597,3 +597,153 @@ fn fisb_capture_yields_notams_and_shapes() {
         "{notams} NOTAMs, {tfr_texts} TFRs, {shapes} shapes"
     );
 }
+
+/// The simulator's live UAT traffic (DO-282B frame timing: one uplink in the station's slot
+/// and one downlink per aircraft each second) through the real demodulator in 50 ms blocks:
+/// every downlink above 10 dB that overlaps no other is recovered with the sent payload, and
+/// so is every uplink; nothing is invented; the FIS-B products decode to the TFR and NOTAM
+/// that were put in, with their shapes.
+#[test]
+fn live_uat_traffic_through_the_demodulator() {
+    use dsp::cpr::Position;
+    use dsp::gen::fisb::{demo_products, Station};
+    use dsp::gen::uat_traffic::{FisbConfig, UatTrafficConfig, UatTrafficSim};
+    use dsp::uat::decode::decode_downlink;
+    use dsp::uat::demod::UatDemodulator;
+    use dsp::uat::uplink::RecordTime;
+    use dsp::uat::uplink::{decode_apdu, decode_product, decode_uplink, Geometry, Product};
+    use dsp::IqFormat;
+    use std::collections::HashSet;
+
+    let centre = Position {
+        lat: 40.64,
+        lon: -73.78,
+    };
+    let at = |day, hour, minute| RecordTime {
+        month: None,
+        day: Some(day),
+        hour,
+        minute,
+    };
+    let mut cfg = UatTrafficConfig::new(centre, 30, 7);
+    cfg.fisb = Some(FisbConfig {
+        station: Station {
+            lat: 40.9,
+            lon: -73.5,
+            slot: 9,
+            tisb_site_id: 2,
+        },
+        snr_db: 20.0,
+        apdus: demo_products(centre, (14, 5), at(28, 14, 0), at(28, 17, 0)),
+    });
+    let mut sim = UatTrafficSim::new(cfg);
+    let mut demod = UatDemodulator::new(IqFormat::Cu8);
+    let (mut iq, mut sent, mut heard) = (Vec::new(), Vec::new(), Vec::new());
+    let block = (SAMPLE_RATE * 0.05) as usize;
+    for _ in 0..200 {
+        iq.clear();
+        sim.next_block(block, &mut iq, &mut sent);
+        demod.push(&iq, &mut heard);
+    }
+    demod.finish(&mut heard);
+
+    let downlinks = sent.iter().filter(|b| b.kind == Kind::Downlink).count();
+    let uplinks = sent.iter().filter(|b| b.kind == Kind::Uplink).count();
+    assert_eq!(
+        (downlinks, uplinks),
+        (300, 10),
+        "one per aircraft and one uplink a second"
+    );
+    let got: HashSet<&[u8]> = heard.iter().map(|m| m.frame.payload.as_slice()).collect();
+    let sent_set: HashSet<&[u8]> = sent.iter().map(|b| b.payload.as_slice()).collect();
+    assert!(
+        got.iter().all(|p| sent_set.contains(p)),
+        "an invented frame"
+    );
+    let bits = |b: &dsp::gen::uat::UatBurst| {
+        let codeword = match b.payload.len() {
+            BASIC_PAYLOAD => BASIC_CODEWORD,
+            LONG_PAYLOAD => LONG_CODEWORD,
+            _ => UPLINK_CODEWORD,
+        };
+        2.0 * (SYNC_BITS + 8 * codeword) as f64
+    };
+    let clear: Vec<_> = sent
+        .iter()
+        .filter(|b| {
+            !sent.iter().any(|o| {
+                !std::ptr::eq(*b, o)
+                    && o.start < b.start + bits(b) + 100.0
+                    && b.start < o.start + bits(o) + 100.0
+            })
+        })
+        .collect();
+    assert!(clear.len() > 250, "{} clear bursts", clear.len());
+    for b in clear.iter().filter(|b| b.snr_db >= 10.0) {
+        assert!(
+            got.contains(b.payload.as_slice()),
+            "lost a {:.1} dB burst",
+            b.snr_db
+        );
+    }
+    // Decoded downlinks carry the aircraft's identity.
+    let callsigns: HashSet<String> = heard
+        .iter()
+        .filter(|m| m.frame.kind == Kind::Downlink)
+        .filter_map(|m| decode_downlink(&m.frame.payload)?.callsign)
+        .collect();
+    assert!(callsigns.len() >= 25, "{callsigns:?}");
+    assert!(
+        callsigns.iter().all(|c| c.starts_with('N')),
+        "{callsigns:?}"
+    );
+    let with_target_state = heard
+        .iter()
+        .filter_map(|m| decode_downlink(&m.frame.payload))
+        .filter(|d| d.selected_altitude.is_some())
+        .count();
+    assert!(with_target_state > 10, "{with_target_state} target states");
+
+    let mut products = Vec::new();
+    for m in heard.iter().filter(|m| m.frame.kind == Kind::Uplink) {
+        let up = decode_uplink(&m.frame.payload).expect("uplink");
+        assert_eq!(up.header.slot_id, 9);
+        for f in &up.frames {
+            let a = decode_apdu(&f.data).expect("apdu");
+            products.push((a.product_id, decode_product(a.product_id, &a.payload)));
+        }
+    }
+    let texts: Vec<&str> = products
+        .iter()
+        .filter_map(|(_, p)| match p {
+            Product::Twgo(t) => Some(t.text.iter().map(|r| r.text.as_str())),
+            _ => None,
+        })
+        .flatten()
+        .collect();
+    assert!(
+        texts.iter().any(|t| t.starts_with("NOTAM-TFR 6/4321")),
+        "{texts:?}"
+    );
+    assert!(
+        texts.iter().any(|t| t.starts_with("NOTAM-D SIM 11/4322")),
+        "{texts:?}"
+    );
+    let tfr = products
+        .iter()
+        .find_map(|(_, p)| match p {
+            Product::Twgo(t) => t.graphics.iter().find(|g| g.report_number == 4321),
+            _ => None,
+        })
+        .expect("the TFR's shape");
+    let Geometry::Polygon { vertices, .. } = &tfr.geometry else {
+        panic!("{:?}", tfr.geometry);
+    };
+    assert_eq!(vertices.len(), 4);
+    assert!(vertices
+        .iter()
+        .all(|v| (v.lat - 40.8).abs() < 0.1 && (v.lon + 73.56).abs() < 0.1));
+    assert_eq!(tfr.end, Some(at(28, 17, 0)));
+    assert!(products.iter().any(|(id, p)| *id == 413
+        && matches!(p, Product::Text { text } if text.starts_with("METAR SIMU"))));
+}

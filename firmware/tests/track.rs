@@ -360,3 +360,41 @@ fn uat_downlinks_become_tracks_and_share_them_with_1090() {
         .expect("still tracked");
     assert_eq!((r.source_band, r.kind), ("978", "uat"));
 }
+
+/// A UAT target state (payload type 4) sets the same autopilot fields as 1090's target state
+/// message: an MCP/FCU selected altitude, the QNH and the selected heading; an FMS altitude is
+/// not the MCP's and stays out.
+#[test]
+fn uat_target_state_fills_the_nav_fields() {
+    use dsp::uat::decode::{decode_downlink, SelectedAltitudeType, UatDownlink};
+    let mut table = TrackTable::new(TrackConfig::default());
+    let d = UatDownlink {
+        payload_type: 4,
+        address: 0xa1b2c3,
+        address_qualifier: Some(dsp::uat::decode::AddressQualifier::AdsbIcao),
+        selected_altitude_type: Some(SelectedAltitudeType::McpFcu),
+        selected_altitude: Some(12_000),
+        barometric_pressure_setting: Some(1013.6),
+        selected_heading: Some(270.0),
+        ..decode_downlink(&[0u8; 34]).expect("34 bytes")
+    };
+    table.ingest_uat(&d, -20.0, 1.0);
+    let fms = UatDownlink {
+        address: 0xa1b2c4,
+        selected_altitude_type: Some(SelectedAltitudeType::Fms),
+        ..d.clone()
+    };
+    table.ingest_uat(&fms, -20.0, 1.0);
+    let records = table.records(1.0);
+    let v = |hex: &str| {
+        let r = records.iter().find(|r| r.hex == hex).expect("tracked");
+        serde_json::to_value(r).expect("json")
+    };
+    let mcp = v("a1b2c3");
+    assert_eq!(mcp["nav_altitude_mcp"], 12_000);
+    assert_eq!(mcp["nav_qnh"], 1013.6);
+    assert_eq!(mcp["nav_heading"], 270.0);
+    let fms = v("a1b2c4");
+    assert!(fms.get("nav_altitude_mcp").is_none(), "{fms}");
+    assert_eq!(fms["nav_heading"], 270.0);
+}

@@ -13,8 +13,10 @@
 //! Deterministic for a seed; streaming, so the daemon's simulator runs it forever.
 
 pub mod encode;
+pub mod fisb;
 pub mod modulate;
 pub mod uat;
+pub mod uat_traffic;
 
 use crate::cpr::Position;
 use crate::iq::SampleRate;
@@ -236,13 +238,14 @@ impl TrafficSim {
         if ac.on_ground {
             return;
         }
-        let nm = |kt: f64| kt * dt / 3600.0;
-        ac.pos.lat += nm(ac.v_north) / 60.0;
-        ac.pos.lon += nm(ac.v_east) / (60.0 * ac.pos.lat.to_radians().cos().max(0.01));
-        if distance_km(centre, ac.pos) > radius {
-            ac.v_east = -ac.v_east;
-            ac.v_north = -ac.v_north;
-        }
+        fly(
+            &mut ac.pos,
+            &mut ac.v_north,
+            &mut ac.v_east,
+            dt,
+            centre,
+            radius,
+        );
     }
 
     fn message(&mut self, a: usize, kind: usize) -> Option<(Reply, Option<Position>)> {
@@ -359,6 +362,25 @@ fn new_aircraft(cfg: &TrafficConfig, rng: &mut SmallRng, i: usize) -> SimAircraf
 /// (`round` was a tenth of the built-in simulator's CPU).
 pub(crate) fn quantize(v: f32) -> u8 {
     (128.0 + 127.5 * v) as u8
+}
+
+/// Moves `pos` by `dt` seconds at the velocity (kt), turning back once beyond `radius_km` of
+/// `centre`.
+pub(crate) fn fly(
+    pos: &mut Position,
+    v_north: &mut f64,
+    v_east: &mut f64,
+    dt: f64,
+    centre: Position,
+    radius_km: f64,
+) {
+    let nm = |kt: f64| kt * dt / 3600.0;
+    pos.lat += nm(*v_north) / 60.0;
+    pos.lon += nm(*v_east) / (60.0 * pos.lat.to_radians().cos().max(0.01));
+    if distance_km(centre, *pos) > radius_km {
+        *v_east = -*v_east;
+        *v_north = -*v_north;
+    }
 }
 
 /// Great-circle distance (haversine), in km.

@@ -105,20 +105,14 @@ pub fn generate(payloads: &[(Kind, Vec<u8>)], cfg: &UatConfig) -> (Vec<u8>, Vec<
     for (b, codeword) in &bursts {
         let amp = noise_sigma * 10f64.powf(b.snr_db / 20.0);
         let phase0 = rng.random_range(0.0..TAU);
-        let sync = match b.kind {
-            Kind::Downlink => DOWNLINK_SYNC,
-            Kind::Uplink => UPLINK_SYNC,
-        };
-        let bits = (0..SYNC_BITS)
-            .rev()
-            .map(|i| (sync >> i) & 1 == 1)
-            .chain(
-                codeword
-                    .iter()
-                    .flat_map(|&byte| (0..8).rev().map(move |i| (byte >> i) & 1 == 1)),
-            )
-            .collect::<Vec<bool>>();
-        add_burst(&mut iq, &bits, b.start, amp, b.offset_hz, phase0);
+        add_burst(
+            &mut iq,
+            &burst_bits(b.kind, codeword),
+            b.start,
+            amp,
+            b.offset_hz,
+            phase0,
+        );
     }
     let sigma = noise_sigma / std::f64::consts::SQRT_2;
     let mut out = Vec::with_capacity(total * 2);
@@ -131,8 +125,26 @@ pub fn generate(payloads: &[(Kind, Vec<u8>)], cfg: &UatConfig) -> (Vec<u8>, Vec<
     (out, bursts.into_iter().map(|(b, _)| b).collect())
 }
 
-/// Adds one CPFSK burst: the phase is the exact integral of the piecewise-constant frequency.
-fn add_burst(
+/// The bits on the air: the sync word of `kind`, then the codeword, most significant first.
+pub(crate) fn burst_bits(kind: Kind, codeword: &[u8]) -> Vec<bool> {
+    let sync = match kind {
+        Kind::Downlink => DOWNLINK_SYNC,
+        Kind::Uplink => UPLINK_SYNC,
+    };
+    (0..SYNC_BITS)
+        .rev()
+        .map(|i| (sync >> i) & 1 == 1)
+        .chain(
+            codeword
+                .iter()
+                .flat_map(|&byte| (0..8).rev().map(move |i| (byte >> i) & 1 == 1)),
+        )
+        .collect()
+}
+
+/// Adds one CPFSK burst starting at sample `start` (fractional; before 0 or past the end
+/// of `iq` it is cut): the phase is the exact integral of the piecewise-constant frequency.
+pub(crate) fn add_burst(
     iq: &mut [[f64; 2]],
     bits: &[bool],
     start: f64,

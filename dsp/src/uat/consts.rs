@@ -35,3 +35,15 @@ pub const UPLINK_CODEWORD: usize = UPLINK_BLOCKS * UPLINK_BLOCK_CODEWORD; // 552
 /// Bits after the sync word: the longest downlink and the uplink.
 pub const DOWNLINK_BITS: usize = LONG_CODEWORD * 8;
 pub const UPLINK_BITS: usize = UPLINK_CODEWORD * 8;
+
+/// The UAT frame: one second, a ground segment for uplinks then an ADS-B segment.
+pub const FRAME_S: f64 = 1.0;
+/// Ground segment: 32 uplink slots of 5.5 ms after a 6 ms guard.
+pub const GROUND_GUARD_S: f64 = 0.006;
+pub const UPLINK_SLOTS: u8 = 32;
+pub const UPLINK_SLOT_S: f64 = 0.0055;
+/// ADS-B segment: message start opportunities (MSO) of 250 µs from 188 ms into the frame;
+/// a transmitter picks one pseudo-randomly each second among the 3200 of the segment.
+pub const ADSB_SEGMENT_S: f64 = 0.188;
+pub const MSO_S: f64 = 250e-6;
+pub const ADSB_MSOS: u32 = 3200;

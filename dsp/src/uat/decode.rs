@@ -1,6 +1,7 @@
 //! Decoding of UAT ADS-B downlink payloads (RTCA DO-282B; field layout as in the FAA's UAT
-//! Technical Manual): header, state vector, mode status and auxiliary state vector. Field
-//! names follow dump978-fa's JSON, so output compares field for field with the peer.
+//! Technical Manual): header, state vector, mode status, auxiliary state vector and target
+//! state. Field names follow dump978-fa's JSON, so output compares field for field with the
+//! peer.
 //!
 //! Byte and bit positions below count payload byte 0 as the first byte after the sync word
 //! and bit 7 as the most significant bit.
@@ -69,6 +70,25 @@ pub const EMERGENCY: [&str; 8] = [
     "downed",
     "reserved",
 ];
+
+/// Where a selected altitude was set (target state, first bit).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SelectedAltitudeType {
+    McpFcu,
+    Fms,
+}
+
+/// Autopilot mode indicators of the target state element (present when their status bit says
+/// so).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+pub struct ModeIndicators {
+    pub autopilot: bool,
+    pub vnav: bool,
+    pub altitude_hold: bool,
+    pub approach: bool,
+    pub lnav: bool,
+}
 
 /// A decoded downlink. Fields a payload does not carry, or marks unavailable, are `None` and
 /// left out of the JSON.
@@ -147,6 +167,20 @@ pub struct UatDownlink {
     pub single_antenna: Option<bool>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub nic_supplement: Option<bool>,
+    // Target state (payload types 3, 4 and 6).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub selected_altitude_type: Option<SelectedAltitudeType>,
+    /// Feet.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub selected_altitude: Option<i32>,
+    /// Hectopascal.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub barometric_pressure_setting: Option<f64>,
+    /// Degrees, 0 ≤ h < 360.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub selected_heading: Option<f64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub mode_indicators: Option<ModeIndicators>,
 }
 
 fn hex24<S: serde::Serializer>(a: &u32, s: S) -> Result<S::Ok, S::Error> {
@@ -195,6 +229,13 @@ pub fn decode_downlink(p: &[u8]) -> Option<UatDownlink> {
     }
     if p.len() == 34 && matches!(payload_type, 1 | 2 | 5 | 6) {
         auxiliary_state_vector(p, &mut d);
+    }
+    // DO-282B Table 2-10: the target state element follows the mode status at byte 29 in
+    // types 3 and 4, and sits at byte 24, before the auxiliary state vector, in type 6.
+    match (p.len(), payload_type) {
+        (34, 3 | 4) => target_state(p, 29 * 8, &mut d),
+        (34, 6) => target_state(p, 24 * 8, &mut d),
+        _ => {}
     }
     Some(d)
 }
@@ -375,6 +416,38 @@ fn auxiliary_state_vector(p: &[u8], d: &mut UatDownlink) {
     }
 }
 
+/// Target state element (5 bytes from bit `at`): selected altitude and its source, barometric
+/// pressure setting, selected heading and the autopilot modes. Zero raw values mean "no data".
+fn target_state(p: &[u8], at: usize, d: &mut UatDownlink) {
+    d.selected_altitude_type = Some(if bits(p, at, 1) == 1 {
+        SelectedAltitudeType::Fms
+    } else {
+        SelectedAltitudeType::McpFcu
+    });
+    let alt = bits(p, at + 1, 11);
+    if alt != 0 {
+        d.selected_altitude = Some((alt as i32 - 1) * 32);
+    }
+    let baro = bits(p, at + 12, 9);
+    if baro != 0 {
+        d.barometric_pressure_setting = Some(round_to(800.0 + f64::from(baro - 1) * 0.8, 1));
+    }
+    if bits(p, at + 21, 1) == 1 {
+        // Sign bit and eight magnitude bits form a 9-bit angle of 360/512° steps, as in the
+        // 1090 ES target state message (DO-260B): the sign bit is worth 180°.
+        d.selected_heading = Some(round_to(f64::from(bits(p, at + 22, 9)) * 360.0 / 512.0, 1));
+    }
+    if bits(p, at + 31, 1) == 1 {
+        d.mode_indicators = Some(ModeIndicators {
+            autopilot: bits(p, at + 32, 1) == 1,
+            vnav: bits(p, at + 33, 1) == 1,
+            altitude_hold: bits(p, at + 34, 1) == 1,
+            approach: bits(p, at + 35, 1) == 1,
+            lnav: bits(p, at + 36, 1) == 1,
+        });
+    }
+}
+
 fn round_to(v: f64, digits: i32) -> f64 {
     let m = 10f64.powi(digits);
     (v * m).round() / m
@@ -436,6 +509,73 @@ mod tests {
         );
         assert_eq!((d.north_velocity, d.east_velocity), (Some(-400), Some(0)));
         assert_eq!((d.ground_speed, d.true_track), (Some(400), Some(180.0)));
+    }
+
+    /// A long payload of `payload_type` carrying one target state element at byte `at`.
+    fn with_target_state(payload_type: u8, at: usize) -> [u8; 34] {
+        let mut p = [0u8; 34];
+        p[0] = payload_type << 3;
+        put(&mut p, 8, 24, 0xa1b2c3);
+        let b = at * 8;
+        put(&mut p, b, 1, 1); // FMS
+        put(&mut p, b + 1, 11, 35_008 / 32 + 1); // FL350
+        put(&mut p, b + 12, 9, 267); // 800 + 266 × 0.8 = 1012.8 hPa
+        put(&mut p, b + 21, 1, 1); // heading valid
+        put(&mut p, b + 22, 9, 384); // 270°
+        put(&mut p, b + 31, 1, 1); // modes valid
+        put(&mut p, b + 32, 5, 0b10101); // autopilot, altitude hold, LNAV
+        p
+    }
+
+    #[test]
+    fn target_state_is_read_where_each_payload_type_puts_it() {
+        for (payload_type, at) in [(3, 29), (4, 29), (6, 24)] {
+            let d = decode_downlink(&with_target_state(payload_type, at)).expect("34 bytes");
+            assert_eq!(d.selected_altitude_type, Some(SelectedAltitudeType::Fms));
+            assert_eq!(d.selected_altitude, Some(35_008));
+            assert_eq!(d.barometric_pressure_setting, Some(1012.8));
+            assert_eq!(d.selected_heading, Some(270.0));
+            assert_eq!(
+                d.mode_indicators,
+                Some(ModeIndicators {
+                    autopilot: true,
+                    vnav: false,
+                    altitude_hold: true,
+                    approach: false,
+                    lnav: true
+                })
+            );
+        }
+        // Type 1 has an auxiliary state vector where types 3/4 have the target state.
+        let d = decode_downlink(&with_target_state(1, 29)).expect("34 bytes");
+        assert_eq!((d.selected_altitude, d.mode_indicators), (None, None));
+        // Type 6 keeps its auxiliary state vector after the target state.
+        let d = decode_downlink(&with_target_state(6, 29)).expect("34 bytes");
+        assert_eq!(d.selected_altitude_type, Some(SelectedAltitudeType::McpFcu));
+        assert!(d.geometric_altitude.is_some());
+    }
+
+    #[test]
+    fn target_state_without_data_leaves_fields_out() {
+        let mut p = [0u8; 34];
+        p[0] = 4 << 3;
+        let d = decode_downlink(&p).expect("34 bytes");
+        assert_eq!(d.selected_altitude_type, Some(SelectedAltitudeType::McpFcu));
+        assert_eq!(
+            (
+                d.selected_altitude,
+                d.barometric_pressure_setting,
+                d.selected_heading,
+                d.mode_indicators
+            ),
+            (None, None, None, None)
+        );
+        let json = serde_json::to_string(&d).expect("serialises");
+        assert!(
+            json.contains("\"selected_altitude_type\":\"mcp_fcu\""),
+            "{json}"
+        );
+        assert!(!json.contains("selected_heading"), "{json}");
     }
 
     #[test]

@@ -6,7 +6,7 @@ use super::aged::{Field, Update};
 use super::position::{bearing_deg, distance_nm, CprState};
 use dsp::cpr::{CprFrame, CprKind, Position};
 use dsp::decode::{Message, Source};
-use dsp::uat::decode::{AddressQualifier, AirGround, UatDownlink};
+use dsp::uat::decode::{AddressQualifier, AirGround, SelectedAltitudeType, UatDownlink};
 
 /// A weaker source may overwrite a field this many seconds after its last update.
 pub const STALE_S: f64 = 15.0;
@@ -407,6 +407,20 @@ impl Aircraft {
             .and_then(|c| heapless::String::try_from(c).ok())
         {
             offer(changed::CATEGORY, self.category.offer(v, now, src, STALE_S));
+        }
+        if let Some(v) = d.barometric_pressure_setting {
+            offer(changed::NAV, self.nav_qnh.offer(v, now, src, STALE_S));
+        }
+        if let (Some(v), Some(SelectedAltitudeType::McpFcu)) =
+            (d.selected_altitude, d.selected_altitude_type)
+        {
+            offer(
+                changed::NAV,
+                self.nav_altitude_mcp.offer(v, now, src, STALE_S),
+            );
+        }
+        if let Some(v) = d.selected_heading {
+            offer(changed::NAV, self.nav_heading.offer(v, now, src, STALE_S));
         }
         for (field, value) in [
             (&mut self.nac_p, d.nac_p),
