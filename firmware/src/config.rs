@@ -18,7 +18,9 @@
 //! loop = false         # replay: start again at the end
 //!
 //! [simulator]
-//! aircraft = 40        # simulated aircraft around the receiver position
+//! aircraft = 40        # simulated 1090 MHz aircraft around the receiver position
+//! uat_aircraft = 10    # simulated 978 MHz UAT aircraft
+//! fisb = true          # a simulated FIS-B ground station (a TFR, a NOTAM, a METAR)
 //! seed = 1
 //! emergency = true           # one aircraft squawks 7700 for a while
 //! emergency_after_s = 30.0   # ... starting this long after start
@@ -125,6 +127,10 @@ impl Default for SourceConfig {
 #[serde(deny_unknown_fields, default)]
 pub struct SimulatorConfig {
     pub aircraft: usize,
+    /// UAT aircraft on 978 MHz (with `fisb`, a second simulated band).
+    pub uat_aircraft: usize,
+    /// A FIS-B ground station sending a TFR, a NOTAM and a METAR.
+    pub fisb: bool,
     pub seed: u64,
     /// One aircraft squawks 7700 for a while (so the safety feed has something to show).
     pub emergency: bool,
@@ -136,6 +142,8 @@ impl Default for SimulatorConfig {
     fn default() -> Self {
         Self {
             aircraft: 40,
+            uat_aircraft: 10,
+            fisb: true,
             seed: 1,
             emergency: true,
             emergency_after_s: Some(30.0),
@@ -253,7 +261,7 @@ impl Config {
         if self.source.band == 978 && self.source.kind != SourceKind::Replay {
             return bad(
                 "source.band",
-                "978 needs source.kind = \"replay\" (no UAT radio or simulator yet)",
+                "selects the band of a replay (the simulator runs both bands; see simulator.uat_aircraft)",
             );
         }
         if !(self.source.speed > 0.0 && self.source.speed <= 100.0) {
@@ -264,6 +272,9 @@ impl Config {
         }
         if self.simulator.aircraft > 2000 {
             return bad("simulator.aircraft", "must be at most 2000");
+        }
+        if self.simulator.uat_aircraft > 500 {
+            return bad("simulator.uat_aircraft", "must be at most 500");
         }
         if self
             .simulator
@@ -337,7 +348,7 @@ mod tests {
     }
 
     #[test]
-    fn band_must_be_known_and_978_needs_a_replay() {
+    fn band_must_be_known_and_selects_a_replay_band() {
         let c: Config = toml::from_str("[source]\nband = 1091\n").unwrap();
         let e = c.validate().unwrap_err().to_string();
         assert!(

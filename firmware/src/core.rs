@@ -19,7 +19,7 @@ use crate::alerts::{Alert, AlertEngine};
 use crate::api::world::{raw, Publisher, World};
 use crate::safety::{Change, SafetyConfig, SafetyEngine, SafetyEvent};
 use crate::source::UatHeard;
-use crate::source::{Block, SourceStatus};
+use crate::source::{Block, SourceSet};
 use crate::stats::{process_usage, Stats, Summary};
 use crate::track::{TrackConfig, TrackKey, TrackTable};
 use dsp::cpr::Position;
@@ -188,7 +188,7 @@ pub struct Core {
     last_usage: Option<(std::time::Instant, f64)>,
     stats_version: u64,
     counters: Arc<CoreCounters>,
-    source: Arc<SourceStatus>,
+    sources: SourceSet,
     world_tx: watch::Sender<Arc<World>>,
     stats_tx: watch::Sender<Arc<StatsTick>>,
     events_tx: mpsc::Sender<Outgoing>,
@@ -197,7 +197,7 @@ pub struct Core {
 impl Core {
     pub fn new(
         settings: CoreSettings,
-        source: Arc<SourceStatus>,
+        sources: SourceSet,
         counters: Arc<CoreCounters>,
     ) -> (Core, CoreOutputs) {
         let (world_tx, world) = watch::channel(Arc::new(World::default()));
@@ -228,7 +228,7 @@ impl Core {
             last_usage: None,
             stats_version: 0,
             counters,
-            source,
+            sources,
             world_tx,
             stats_tx,
             events_tx,
@@ -276,11 +276,12 @@ impl Core {
         self.counters
             .messages
             .fetch_add(block.heard.len() as u64, Ordering::Relaxed);
-        self.clock.stream_s = block.stream_s;
+        // Sources of different bands hand over blocks in any order: the table's clock is the
+        // latest stream time any of them reached.
+        self.clock.stream_s = self.clock.stream_s.max(block.stream_s);
         self.clock.wall_ms = now_ms();
-        let rate = self.source.rate_hz();
         for h in &block.heard {
-            let t = h.frame.sample / rate;
+            let t = h.t;
             let f = &h.frame;
             self.stats
                 .record_frame(f.df(), f.corrected_bits > 0, f.signal_dbfs, f.noise_dbfs);
@@ -334,9 +335,9 @@ impl Core {
                 }
             }
         }
-        if block.stream_s - self.last_housekeeping >= HOUSEKEEPING_S {
-            self.last_housekeeping = block.stream_s;
-            let now = block.stream_s;
+        if self.clock.stream_s - self.last_housekeeping >= HOUSEKEEPING_S {
+            let now = self.clock.stream_s;
+            self.last_housekeeping = now;
             let gone = self.table.expire(now);
             let expired = self.airspace.expire(now_ms());
             self.send_airspace(expired);
@@ -426,7 +427,7 @@ impl Core {
                 "cpu": cpu,
                 "mem": usage.map(|u| u.rss_bytes),
                 "uptime_s": (now_ms().saturating_sub(self.started_ms)) / 1000,
-                "sdr": self.source.report(),
+                "sdr": self.sources.by_band(),
             },
             "series": series,
         });

@@ -6,7 +6,7 @@ use crate::api::{self, ApiSettings, Hub};
 use crate::cli::CliError;
 use crate::config::{AuthMode, Config, ConfigError, SourceKind};
 use crate::core::{Core, CoreCounters, CoreSettings};
-use crate::source::Source;
+use crate::source::{Source, SourceSet};
 use dsp::cpr::Position;
 use std::future::Future;
 use std::path::PathBuf;
@@ -158,7 +158,8 @@ pub async fn run(
     config: Config,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> Result<(), CliError> {
-    let (source, status) = Source::from_config(&config).map_err(CliError::Input)?;
+    let sources = Source::all_from_config(&config).map_err(CliError::Input)?;
+    let set = SourceSet(sources.iter().map(|(_, s)| s.clone()).collect());
     let now_unix = SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .map_or(0, |d| d.as_secs());
@@ -177,13 +178,13 @@ pub async fn run(
         CoreSettings {
             receiver,
             rules,
-            speed: if status.kind == "replay" {
+            speed: if config.source.kind == SourceKind::Replay {
                 config.source.speed
             } else {
                 1.0
             },
         },
-        status.clone(),
+        set.clone(),
         counters.clone(),
     );
     let (stop_tx, stop_rx) = watch::channel(false);
@@ -213,16 +214,22 @@ pub async fn run(
         outputs.world,
         outputs.stats,
         cmd_tx,
-        status.clone(),
+        set.clone(),
         counters,
     ));
     let fanout = tokio::spawn(api::fanout::run(hub.clone(), outputs.events, stopped()));
     let (router, io) = api::router(hub);
 
     let stop_dsp = Arc::new(AtomicBool::new(false));
-    let dsp = source.spawn(status.clone(), blocks_tx, stop_dsp.clone())?;
+    let epoch = std::time::Instant::now();
+    let mut dsp = Vec::new();
+    for (source, status) in sources {
+        tracing::info!(band = status.band, "source: {}", status.description);
+        dsp.push(source.spawn(status, blocks_tx.clone(), stop_dsp.clone(), epoch)?);
+    }
+    drop(blocks_tx);
     let addr = listener.local_addr()?;
-    tracing::info!(%addr, source = %status.description, "SkySpy Edge serving the Realtime API");
+    tracing::info!(%addr, bands = ?set.bands(), "SkySpy Edge serving the Realtime API");
 
     let server = axum::serve(listener, router).with_graceful_shutdown(async move {
         shutdown.await;
@@ -234,8 +241,13 @@ pub async fn run(
     let _ = stop_tx.send(true);
     stop_dsp.store(true, Ordering::Relaxed);
     let _ = tokio::join!(core_task, fanout);
-    // The DSP thread sees `stop` within one block (50 ms of samples).
-    let _ = tokio::task::spawn_blocking(move || dsp.join()).await;
+    // The DSP threads see `stop` within one block (50 ms of samples).
+    let _ = tokio::task::spawn_blocking(move || {
+        for thread in dsp {
+            let _ = thread.join();
+        }
+    })
+    .await;
     served?;
     tracing::info!("stopped");
     Ok(())

@@ -1,25 +1,29 @@
 //! Where IQ comes from, and the DSP thread that turns it into decoded messages.
 //!
 //! ```text
-//!  simulator (TrafficSim) ─┐
-//!                          ├─ IqBlock ─→ Receiver (demod + CRC) ─→ decode ─→ Block ─→ core task
-//!  IQ file (replay)  ──────┘        DSP thread, paced to real time × speed     (bounded channel)
+//!  1090 simulator (TrafficSim) ──→ Receiver (demod + CRC) → decode ─┐  one DSP thread per
+//!  978 simulator (UatTrafficSim) → UatDemodulator → decode, FIS-B ──┼→ Block → core task
+//!  IQ file (replay, either band) → the chain of its band ───────────┘  (bounded channel)
 //! ```
 //!
-//! The DSP runs on its own OS thread so the async runtime never waits on it. Time inside the
-//! pipeline is *stream time*: seconds of samples since the source started. The track table
-//! runs on it, so a replay at 4× ages tracks and pairs CPR frames as the air did, and a replay
-//! that ends leaves the picture as it was at its last sample.
+//! Each source runs on its own OS thread so the async runtime never waits on DSP work and
+//! one band's load never delays the other's. Time inside the pipeline is *stream time*:
+//! seconds of samples. The track table runs on it, so a replay at 4× ages tracks and pairs
+//! CPR frames as the air did, and a replay that ends leaves the picture as it was at its last
+//! sample. Live sources count from the daemon's start (their `base_s` is when they started),
+//! so the bands share one clock.
 
 use crate::config::{Config, SourceKind};
 use dsp::cpr::Position;
 use dsp::decode::{decode, Message};
+use dsp::gen::fisb::{demo_products, Station};
+use dsp::gen::uat_traffic::{FisbConfig, UatTrafficConfig, UatTrafficSim};
 use dsp::gen::{TrafficConfig, TrafficSim};
 use dsp::uat::decode::{decode_downlink, LatLon, UatDownlink};
 use dsp::uat::demod::{UatDemodulator, UatMessage};
 use dsp::uat::frame::Kind as UatKind;
 use dsp::uat::uplink::{
-    decode_apdu, decode_product, decode_uplink, ApduTime, Product, Reassembler,
+    decode_apdu, decode_product, decode_uplink, ApduTime, Product, Reassembler, RecordTime,
 };
 use dsp::{Frame, IqFormat, Receiver, RepairConfig, SampleRate};
 use serde::Serialize;
@@ -38,6 +42,8 @@ const BLOCK_S: f64 = 0.05;
 pub struct Heard {
     pub frame: Frame,
     pub message: Message,
+    /// Stream time of the frame (s).
+    pub t: f64,
 }
 
 /// What the UAT chain heard: a downlink, or the FIS-B products an uplink completed.
@@ -130,7 +136,7 @@ impl SourceStatus {
         SourceReport {
             kind: self.kind,
             description: self.description.clone(),
-            band: if self.band == 978 { "978" } else { "1090" },
+            band: band_name(self.band),
             format: self.format.to_string(),
             sample_rate: self.rate_hz().round() as u64,
             healthy: error.is_none(),
@@ -149,9 +155,44 @@ impl SourceStatus {
     }
 }
 
+/// Every source the daemon runs (one per band), for the API's reports.
+#[derive(Clone, Debug, Default)]
+pub struct SourceSet(pub Vec<Arc<SourceStatus>>);
+
+impl SourceSet {
+    /// "1090" and/or "978", in the order the sources run.
+    pub fn bands(&self) -> Vec<&'static str> {
+        self.0.iter().map(|s| band_name(s.band)).collect()
+    }
+
+    pub fn reports(&self) -> Vec<SourceReport> {
+        self.0.iter().map(|s| s.report()).collect()
+    }
+
+    /// The reports keyed by band, as `stats:tick.system.sdr` carries them.
+    pub fn by_band(&self) -> serde_json::Map<String, serde_json::Value> {
+        self.0
+            .iter()
+            .filter_map(|s| {
+                let v = serde_json::to_value(s.report()).ok()?;
+                Some((band_name(s.band).to_string(), v))
+            })
+            .collect()
+    }
+}
+
+fn band_name(band: u16) -> &'static str {
+    if band == 978 {
+        "978"
+    } else {
+        "1090"
+    }
+}
+
 /// A configured source, ready to start.
 pub enum Source {
     Simulator(Box<Simulated>),
+    UatSimulator(Box<UatSimulated>),
     Replay(Replay),
 }
 
@@ -159,6 +200,13 @@ pub struct Simulated {
     sim: TrafficSim,
     emergency: Option<(f64, f64)>,
     normal_squawk: u16,
+}
+
+pub struct UatSimulated {
+    sim: UatTrafficSim,
+    centre: Position,
+    /// Whether the ground station sends FIS-B (its products are re-dated as time passes).
+    fisb: bool,
 }
 
 pub struct Replay {
@@ -169,12 +217,13 @@ pub struct Replay {
 }
 
 impl Source {
-    /// Builds the source the config asks for; a replay file that cannot be opened is an error.
-    pub fn from_config(config: &Config) -> Result<(Source, Arc<SourceStatus>), String> {
+    /// Builds the sources the config asks for: a replay of one band, or the simulator on
+    /// both (978 MHz only if it has UAT aircraft or FIS-B). A replay file that cannot be
+    /// opened is an error.
+    pub fn all_from_config(config: &Config) -> Result<Vec<(Source, Arc<SourceStatus>)>, String> {
         let format: IqFormat = config.source.format.parse()?;
         let rate: SampleRate = config.source.rate.parse()?;
-        let band = config.source.band;
-        let status = |kind, description: String, format, rate| {
+        let status = |kind, description: String, format, rate, band| {
             Arc::new(SourceStatus {
                 kind,
                 description,
@@ -190,6 +239,7 @@ impl Source {
         };
         match config.source.kind {
             SourceKind::Replay => {
+                let band = config.source.band;
                 let path = config
                     .source
                     .file
@@ -218,10 +268,10 @@ impl Source {
                     speed: config.source.speed,
                     looping: config.source.looping,
                 };
-                Ok((
+                Ok(vec![(
                     Source::Replay(replay),
-                    status("replay", description, format, rate),
-                ))
+                    status("replay", description, format, rate, band),
+                )])
             }
             // No radio backend yet (issue 7): "auto" means the simulator.
             SourceKind::Simulator | SourceKind::Auto => {
@@ -245,29 +295,64 @@ impl Source {
                         .map(|t| (t, t + s.emergency_for_s)),
                     normal_squawk,
                 };
-                Ok((
+                let mut sources = vec![(
                     Source::Simulator(Box::new(simulated)),
-                    status("simulator", description, IqFormat::Cu8, rate),
-                ))
+                    status("simulator", description, IqFormat::Cu8, rate, 1090),
+                )];
+                if s.uat_aircraft > 0 || s.fisb {
+                    let mut cfg = UatTrafficConfig::new(centre, s.uat_aircraft, s.seed);
+                    if s.fisb {
+                        cfg.fisb = Some(FisbConfig {
+                            station: fisb_station(centre),
+                            snr_db: 20.0,
+                            apdus: Vec::new(),
+                        });
+                    }
+                    let description = format!(
+                        "built-in simulator: {} UAT aircraft{} around {:.4}, {:.4}, through the real demodulator",
+                        s.uat_aircraft,
+                        if s.fisb { " and a FIS-B ground station" } else { "" },
+                        centre.lat,
+                        centre.lon
+                    );
+                    let uat = UatSimulated {
+                        sim: UatTrafficSim::new(cfg),
+                        centre,
+                        fisb: s.fisb,
+                    };
+                    sources.push((
+                        Source::UatSimulator(Box::new(uat)),
+                        status("simulator", description, IqFormat::Cu8, rate, 978),
+                    ));
+                }
+                Ok(sources)
             }
         }
     }
 
     /// Starts the DSP thread. It stops when `stop` is set, the receiving side is dropped,
     /// or a non-looping replay ends.
+    /// Live sources count stream time from `epoch` (the daemon's start); a replay from its
+    /// first sample.
     pub fn spawn(
         self,
         status: Arc<SourceStatus>,
         tx: mpsc::Sender<Block>,
         stop: Arc<AtomicBool>,
+        epoch: Instant,
     ) -> std::io::Result<std::thread::JoinHandle<()>> {
         std::thread::Builder::new()
-            .name("skyspy-dsp".into())
+            .name(format!("skyspy-dsp-{}", band_name(status.band)))
             .spawn(move || {
                 status.running.store(true, Ordering::Relaxed);
-                let mut pipeline = Pipeline::new(&status, tx, stop);
+                let base_s = match self {
+                    Source::Replay(_) => 0.0,
+                    _ => epoch.elapsed().as_secs_f64(),
+                };
+                let mut pipeline = Pipeline::new(&status, tx, stop, base_s);
                 match self {
                     Source::Simulator(s) => pipeline.run_simulator(*s),
+                    Source::UatSimulator(s) => pipeline.run_uat_simulator(*s),
                     Source::Replay(r) => pipeline.run_replay(r),
                 }
                 status.running.store(false, Ordering::Relaxed);
@@ -295,11 +380,18 @@ struct Pipeline<'a> {
     stop: Arc<AtomicBool>,
     frames: Vec<Frame>,
     samples: u64,
+    /// Stream time of sample 0.
+    base_s: f64,
     started: Instant,
 }
 
 impl<'a> Pipeline<'a> {
-    fn new(status: &'a SourceStatus, tx: mpsc::Sender<Block>, stop: Arc<AtomicBool>) -> Self {
+    fn new(
+        status: &'a SourceStatus,
+        tx: mpsc::Sender<Block>,
+        stop: Arc<AtomicBool>,
+        base_s: f64,
+    ) -> Self {
         Self {
             status,
             chain: if status.band == 978 {
@@ -319,6 +411,7 @@ impl<'a> Pipeline<'a> {
             stop,
             frames: Vec::new(),
             samples: 0,
+            base_s,
             started: Instant::now(),
         }
     }
@@ -327,8 +420,13 @@ impl<'a> Pipeline<'a> {
         (self.status.rate_hz() * BLOCK_S) as usize
     }
 
+    /// Stream time at sample `n`.
+    fn time_of(&self, n: f64) -> f64 {
+        self.base_s + n / self.status.rate_hz()
+    }
+
     fn stream_s(&self) -> f64 {
-        self.samples as f64 / self.status.rate_hz()
+        self.time_of(self.samples as f64)
     }
 
     /// Runs `bytes` through the chain and hands the messages on; false when the daemon is
@@ -350,9 +448,8 @@ impl<'a> Pipeline<'a> {
                 self.status
                     .frames
                     .fetch_add(c.messages.len() as u64, Ordering::Relaxed);
-                let rate = dsp::uat::consts::SAMPLE_RATE;
                 for m in c.messages.drain(..) {
-                    let t = m.sample as f64 / rate;
+                    let t = self.base_s + m.sample as f64 / dsp::uat::consts::SAMPLE_RATE;
                     match m.frame.kind {
                         UatKind::Downlink => {
                             if let Some(downlink) = decode_downlink(&m.frame.payload) {
@@ -399,7 +496,7 @@ impl<'a> Pipeline<'a> {
             .frames
             .fetch_add(self.frames.len() as u64, Ordering::Relaxed);
         // Real-time pacing: the block's last sample is "now" once its time has come.
-        let due = self.started + Duration::from_secs_f64(self.stream_s() / speed);
+        let due = self.started + Duration::from_secs_f64((self.stream_s() - self.base_s) / speed);
         if let Some(wait) = due.checked_duration_since(Instant::now()) {
             std::thread::sleep(wait);
         }
@@ -408,6 +505,7 @@ impl<'a> Pipeline<'a> {
             .drain(..)
             .map(|frame| Heard {
                 message: decode(&frame),
+                t: self.base_s + frame.sample / self.status.rate_hz(),
                 frame,
             })
             .collect();
@@ -428,6 +526,26 @@ impl<'a> Pipeline<'a> {
             if let Some(first) = s.sim.aircraft.first_mut() {
                 let on = s.emergency.is_some_and(|(a, b)| t >= a && t < b);
                 first.squawk = if on { 7700 } else { s.normal_squawk };
+            }
+            iq.clear();
+            sent.clear();
+            s.sim.next_block(n, &mut iq, &mut sent);
+            if !self.process(&iq, false, 1.0) {
+                return;
+            }
+        }
+    }
+
+    fn run_uat_simulator(&mut self, mut s: UatSimulated) {
+        let n = self.block_samples();
+        let (mut iq, mut sent) = (Vec::with_capacity(2 * n), Vec::new());
+        let mut dated_at = f64::NEG_INFINITY;
+        loop {
+            // FIS-B reports in effect from now for three hours, re-dated every half hour so
+            // they never expire while the daemon runs.
+            if s.fisb && self.stream_s() - dated_at >= FISB_REDATE_S {
+                dated_at = self.stream_s();
+                s.sim.set_fisb_apdus(fisb_products(s.centre, now_unix_s()));
             }
             iq.clear();
             sent.clear();
@@ -482,6 +600,46 @@ impl<'a> Pipeline<'a> {
             }
         }
     }
+}
+
+/// How often the simulated FIS-B reports get new times (s).
+const FISB_REDATE_S: f64 = 1800.0;
+
+/// The simulator's ground station: 40 km north-west of the receiver, slot 9.
+fn fisb_station(centre: Position) -> Station {
+    Station {
+        lat: centre.lat + 0.25,
+        lon: centre.lon - 0.35,
+        slot: 9,
+        tisb_site_id: 1,
+    }
+}
+
+fn now_unix_s() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs())
+}
+
+/// The simulator's FIS-B products issued at `now_s` (Unix seconds), in effect for 3 hours.
+fn fisb_products(centre: Position, now_s: u64) -> Vec<Vec<u8>> {
+    let at = |s: u64| {
+        let (_, _, day) = crate::airspace::civil_from_days((s / 86_400) as i64);
+        let secs = s % 86_400;
+        RecordTime {
+            month: None,
+            day: Some(day as u8),
+            hour: (secs / 3600) as u8,
+            minute: (secs % 3600 / 60) as u8,
+        }
+    };
+    let start = at(now_s);
+    demo_products(
+        centre,
+        (start.hour, start.minute),
+        start,
+        at(now_s + 3 * 3600),
+    )
 }
 
 /// Reads until `buf` is full or the file ends; returns the bytes read.

@@ -9,7 +9,7 @@ use skyspy::api::requests::handle;
 use skyspy::api::{ApiSettings, Hub};
 use skyspy::config::{AuthMode, Config};
 use skyspy::core::{Core, CoreCounters, CoreSettings};
-use skyspy::source::Source;
+use skyspy::source::{Source, SourceSet};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -98,7 +98,13 @@ fn fixture() -> Fixture {
         .build()
         .unwrap();
     let config = Config::default();
-    let (_source, status) = Source::from_config(&config).unwrap();
+    let sources = SourceSet(
+        Source::all_from_config(&config)
+            .unwrap()
+            .into_iter()
+            .map(|(_, status)| status)
+            .collect(),
+    );
     let rules_path =
         std::env::temp_dir().join(format!("skyspy-api-requests-{}.json", std::process::id()));
     let (rules, _) = RuleStore::open(&rules_path, 0);
@@ -113,7 +119,7 @@ fn fixture() -> Fixture {
             rules,
             speed: 1.0,
         },
-        status.clone(),
+        sources.clone(),
         counters.clone(),
     );
     let (blocks_tx, blocks_rx) = tokio::sync::mpsc::channel(1);
@@ -144,7 +150,7 @@ fn fixture() -> Fixture {
         outputs.world,
         outputs.stats,
         cmd_tx,
-        status,
+        sources,
         counters,
     ));
     Fixture { rt, hub }

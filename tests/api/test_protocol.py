@@ -19,7 +19,7 @@ def test_snapshot_then_gap_free_deltas_rebuild_the_servers_state(daemon, replay_
         snaps = wait_for(lambda: m.named("aircraft:snapshot"))
         assert snaps[0][1]["seq"] == 1
         # The replay ends after 8 s of stream time and the picture freezes there.
-        wait_for(lambda: request(sio, "receiver-info")["data"]["source"]["state"] == "ended",
+        wait_for(lambda: request(sio, "receiver-info")["data"]["sources"][0]["state"] == "ended",
                  timeout=30, step=0.5)
         time.sleep(1.0)
         server = request(sio, "aircraft-snapshot")["data"]
@@ -99,7 +99,7 @@ emergency_for_s = 3.0
         assert set(tick) == {"ts", "traffic", "reception", "system", "series"}
         assert {"aircraft", "with_position", "msg_rate", "by_source"} <= set(tick["traffic"])
         assert {"max_range_nm", "avg_rssi", "noise_dbfs"} <= set(tick["reception"])
-        assert tick["system"]["sdr"]["kind"] == "simulator" and tick["system"]["mem"] > 0
+        assert tick["system"]["sdr"]["1090"]["kind"] == "simulator" and tick["system"]["mem"] > 0
         assert tick["traffic"]["aircraft"] > 0
         wait_for(lambda: m.named("safety:event_resolved"), timeout=20)
         wait_for(lambda: len(m.batches) >= 2, timeout=15)
@@ -148,7 +148,7 @@ def test_every_request_type_answers(daemon, replay_file):
         assert sorted(bulk["aircraft"]) == hexes and bulk["missing"] == ["abcdef"]
         assert request(sio, "alert-rules")["data"]["count"] == 0
         info = request(sio, "receiver-info")["data"]
-        assert info["source"]["kind"] == "replay" and info["source"]["healthy"]
+        assert [(s["kind"], s["healthy"]) for s in info["sources"]] == [("replay", True)]
         status = request(sio, "system-status")["data"]
         assert status["clients"] == 1 and status["process"]["rss_bytes"] > 0
         # `response` events carry the same answers for clients that do not use acks.

@@ -15,7 +15,7 @@ def test_uat_replay_feeds_aircraft_and_airspace(daemon):
         sio.emit("subscribe", {"topics": ["airspace"]})
         info = request(sio, "receiver-info")
         assert info["data"]["bands"] == ["978"]
-        assert info["data"]["source"]["sample_rate"] == 2083333
+        assert [s["sample_rate"] for s in info["data"]["sources"]] == [2083333]
         # UAT aircraft in the picture, marked as 978 MHz.
         wait_for(lambda: "a66ef1" in mirror.state, timeout=15)
         a = mirror.state["a66ef1"]
@@ -44,5 +44,44 @@ def test_uat_replay_feeds_aircraft_and_airspace(daemon):
         # Stats count the band.
         summary = request(sio, "stats-summary")["data"]
         assert summary["by_band"]["978"] > 0, summary["by_band"]
+    finally:
+        sio.disconnect()
+
+
+def test_the_default_simulator_runs_both_bands(daemon):
+    """With no radio and no options the daemon simulates 978 MHz too: UAT aircraft (with
+    their autopilot target state) and a FIS-B station whose TFR reaches the airspace topic."""
+    d = daemon("--lat", "40.64", "--lon", "-73.78", config="[api]\nstats_hz = 1.0\n")
+    sio, mirror = connect(d.url)
+    try:
+        sio.emit("subscribe", {"topics": ["airspace"]})
+        info = request(sio, "receiver-info")["data"]
+        assert info["bands"] == ["1090", "978"]
+        assert [(s["band"], s["kind"], s["healthy"]) for s in info["sources"]] == [
+            ("1090", "simulator", True), ("978", "simulator", True)]
+        uat = wait_for(lambda: (lambda a: a if len(a) >= 8 else None)(
+            [a for a in mirror.state.values() if a.get("source_band") == "978"]), timeout=20)
+        assert all(a["type"] == "uat" and a["flight"].startswith("N") for a in uat
+                   if "flight" in a), uat
+        near = [a for a in uat if "lat" in a]
+        assert near and all(abs(a["lat"] - 40.64) < 1.5 and abs(a["lon"] + 73.78) < 2 for a in near)
+        wait_for(lambda: any("nav_altitude_mcp" in a for a in mirror.state.values()
+                             if a.get("source_band") == "978"), timeout=20)
+        # The text and the shape come in separate products: the TFR is announced by the first
+        # and completed (airspace:update) by the second.
+        announced = wait_for(lambda: mirror.named("notam:tfr_new"), timeout=20)[0][1]
+        assert announced["kind"] == "tfr", announced
+        wait_for(lambda: mirror.named("airspace:update"), timeout=20)
+        tfr = request(sio, "airspace-snapshot")["data"]["tfrs"][0]
+        assert tfr["id"] == announced["id"] and tfr["text"].startswith("NOTAM-TFR"), tfr
+        polygon = tfr["shapes"][0]
+        assert polygon["type"] == "polygon" and len(polygon["vertices"]) == 4, polygon
+        assert all(abs(v["lat"] - 40.8) < 0.1 for v in polygon["vertices"]), polygon
+        assert tfr["expires_ms"] - tfr["received_ms"] > 2.5 * 3600 * 1000, tfr
+        sdr = wait_for(lambda: (lambda t: t and t[-1][1]["system"]["sdr"])(
+            mirror.named("stats:tick")), timeout=15)
+        assert set(sdr) == {"1090", "978"}
+        wait_for(lambda: mirror.named("stats:tick")[-1][1]["system"]["sdr"]["978"]["frames"] > 0,
+                 timeout=15)
     finally:
         sio.disconnect()

@@ -114,6 +114,15 @@ impl UatTrafficSim {
         }
     }
 
+    /// Replaces what the ground station sends (from its next uplink); nothing without a
+    /// station configured.
+    pub fn set_fisb_apdus(&mut self, apdus: Vec<Vec<u8>>) {
+        if let Some(f) = &mut self.cfg.fisb {
+            f.apdus = apdus;
+            self.next_apdu = 0;
+        }
+    }
+
     /// Generates the next `n` samples as cu8 IQ (appended to `iq`) and the bursts that start
     /// in them (appended to `sent`, in order).
     pub fn next_block(&mut self, n: usize, iq: &mut Vec<u8>, sent: &mut Vec<UatBurst>) {
@@ -321,7 +330,12 @@ fn downlink_payload(ac: &UatAircraft, payload_type: u8, mso: u32) -> Vec<u8> {
         (3, Some(sel)) => {
             // Target state: MCP selected altitude, QNH 1013.6 hPa, heading along the track,
             // autopilot and altitude hold engaged.
-            put(&mut p, 233, 11, (sel.max(0) / 32 + 1) as u32);
+            put(
+                &mut p,
+                233,
+                11,
+                (f64::from(sel.max(0)) / 32.0).round() as u32 + 1,
+            );
             put(&mut p, 244, 9, 268);
             let track = ac.v_east.atan2(ac.v_north).to_degrees().rem_euclid(360.0);
             put(&mut p, 253, 1, 1);

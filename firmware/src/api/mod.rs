@@ -21,7 +21,7 @@ pub mod world;
 
 use crate::config::AuthMode;
 use crate::core::{Cmd, CoreCounters, StatsTick};
-use crate::source::SourceStatus;
+use crate::source::SourceSet;
 use client::{Client, WorldCache};
 use serde_json::value::RawValue;
 use socketioxide::socket::Sid;
@@ -71,7 +71,7 @@ pub struct Hub {
     pub world: watch::Receiver<Arc<World>>,
     pub stats: watch::Receiver<Arc<StatsTick>>,
     pub core: mpsc::Sender<Cmd>,
-    pub source: Arc<SourceStatus>,
+    pub sources: SourceSet,
     pub core_counters: Arc<CoreCounters>,
     pub counters: ApiCounters,
     /// Open safety events by id (the `safety` topic's snapshot).
@@ -90,7 +90,7 @@ impl Hub {
         world: watch::Receiver<Arc<World>>,
         stats: watch::Receiver<Arc<StatsTick>>,
         core: mpsc::Sender<Cmd>,
-        source: Arc<SourceStatus>,
+        sources: SourceSet,
         core_counters: Arc<CoreCounters>,
     ) -> Self {
         Self {
@@ -99,7 +99,7 @@ impl Hub {
             world,
             stats,
             core,
-            source,
+            sources,
             core_counters,
             counters: ApiCounters::default(),
             safety_active: Mutex::new(BTreeMap::new()),

@@ -346,8 +346,8 @@ fn receiver_info(hub: &Hub) -> Value {
         "lat": lat,
         "lon": lon,
         "version": env!("CARGO_PKG_VERSION"),
-        "bands": [if hub.source.band == 978 { "978" } else { "1090" }],
-        "source": hub.source.report(),
+        "bands": hub.sources.bands(),
+        "sources": hub.sources.reports(),
         "auth": hub.settings.auth,
         "rates": {"aircraft_hz": hub.settings.aircraft_hz, "stats_hz": hub.settings.stats_hz},
         "batch_window_ms": hub.settings.batch_window.as_millis() as u64,
@@ -373,6 +373,6 @@ fn system_status(hub: &Hub) -> Value {
             "messages": c.messages.load(Ordering::Relaxed),
             "events_dropped": c.events_dropped.load(Ordering::Relaxed),
         },
-        "source": hub.source.report(),
+        "sources": hub.sources.reports(),
     })
 }

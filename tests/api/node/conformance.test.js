@@ -115,7 +115,7 @@ for (const [name, transports] of Object.entries(TRANSPORTS)) {
     try {
       await waitFor(() => m.seq !== null);
       // Polled at 2/s: requests are rate limited (10/s per connection).
-      await waitFor(async () => (await request(m.socket, 'receiver-info')).data.source.state === 'ended', 30000, 500);
+      await waitFor(async () => (await request(m.socket, 'receiver-info')).data.sources[0].state === 'ended', 30000, 500);
       await sleep(1000);
       const server = (await request(m.socket, 'aircraft-snapshot')).data;
       assert.deepEqual(m.gaps, []);
@@ -147,7 +147,7 @@ for (const [name, transports] of Object.entries(TRANSPORTS)) {
       assert.ok(hz >= 3.5 && hz <= 5.3, `aircraft at ${hz} Hz with rates.aircraft = 5`);
       const info = await request(m.socket, 'receiver-info');
       assert.equal(info.request_type, 'receiver-info');
-      assert.equal(info.data.source.kind, 'simulator');
+      assert.deepEqual(info.data.sources.map((s) => [s.band, s.kind]), [['1090', 'simulator'], ['978', 'simulator']]);
       const bad = await request(m.socket, 'aircraft-track', { icao: 'nope' });
       assert.equal(bad.error.code, 'invalid_params');
       assert.equal(bad.error.message, 'params.icao must be 6 hex digits');
