@@ -9,13 +9,23 @@
 //! lon = 4.76
 //!
 //! [source]
-//! kind = "auto"        # auto | simulator | replay  (auto: the simulator until radios land)
+//! kind = "auto"        # auto | rtlsdr | simulator | replay
+//!                      # auto: RTL-SDR radios if a dongle is plugged in, else the simulator
 //! file = "capture.cu8" # replay: the IQ file
 //! format = "cu8"       # replay: cu8 | cs16 | cf32
 //! rate = "2.4M"        # replay: 2.4M | 2.0M (1090 MHz; 978 MHz is always 2.083333M)
 //! band = 1090          # replay: 1090 (Mode S / ADS-B) | 978 (UAT)
 //! speed = 1.0          # replay: real-time multiple
 //! loop = false         # replay: start again at the end
+//!
+//! [radio.1090]         # the dongle for 1090 MHz (kind auto or rtlsdr)
+//! device = 0           # index on the bus, or its serial number as a string ("00001090")
+//! gain = "auto"        # "auto", or dB (the nearest step the tuner has)
+//! ppm = 0              # frequency correction
+//! bias_tee = false     # power a mast LNA through the coax
+//!
+//! [radio.978]          # a second dongle for 978 MHz UAT: off until a device is set
+//! # device = "00000978"
 //!
 //! [simulator]
 //! aircraft = 40        # simulated 1090 MHz aircraft around the receiver position
@@ -41,6 +51,7 @@
 //! rules_file = "alert-rules.json"
 //! ```
 
+use crate::radio::{DeviceSelector, Gain};
 use serde::Deserialize;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
@@ -64,6 +75,7 @@ pub enum ConfigError {
 pub struct Config {
     pub receiver: ReceiverConfig,
     pub source: SourceConfig,
+    pub radio: RadiosConfig,
     pub simulator: SimulatorConfig,
     pub api: ApiConfig,
     pub alerts: AlertsConfig,
@@ -89,11 +101,56 @@ impl Default for ReceiverConfig {
 #[derive(Clone, Copy, Debug, Default, Deserialize, PartialEq, Eq, serde::Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum SourceKind {
-    /// An SDR if one is found, else the simulator (radios arrive with issue 7).
+    /// RTL-SDR radios if a dongle is plugged in at start, else the simulator.
     #[default]
     Auto,
+    /// RTL-SDR radios for the configured bands, waited for if absent.
+    Rtlsdr,
     Simulator,
     Replay,
+}
+
+/// The radio of each band.
+#[derive(Clone, Debug, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct RadiosConfig {
+    #[serde(rename = "1090")]
+    pub modes: RadioConfig,
+    #[serde(rename = "978")]
+    pub uat: RadioConfig,
+}
+
+impl Default for RadiosConfig {
+    fn default() -> Self {
+        Self {
+            modes: RadioConfig {
+                device: Some(DeviceSelector::Index(0)),
+                ..RadioConfig::default()
+            },
+            uat: RadioConfig::default(),
+        }
+    }
+}
+
+#[derive(Clone, Debug, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct RadioConfig {
+    /// Which device; none: the band has no radio.
+    pub device: Option<DeviceSelector>,
+    pub gain: Gain,
+    pub ppm: i32,
+    pub bias_tee: bool,
+}
+
+impl Default for RadioConfig {
+    fn default() -> Self {
+        Self {
+            device: None,
+            gain: Gain::Auto,
+            ppm: 0,
+            bias_tee: false,
+        }
+    }
 }
 
 #[derive(Clone, Debug, Deserialize, PartialEq)]
@@ -262,6 +319,34 @@ impl Config {
             return bad(
                 "source.band",
                 "selects the band of a replay (the simulator runs both bands; see simulator.uat_aircraft)",
+            );
+        }
+        for (key, r) in [
+            ("radio.1090", &self.radio.modes),
+            ("radio.978", &self.radio.uat),
+        ] {
+            if let Gain::Fixed(db) = r.gain {
+                if !(0.0..=60.0).contains(&db) {
+                    return Err(ConfigError::Invalid {
+                        key,
+                        message: "gain must be \"auto\" or 0..60 dB".into(),
+                    });
+                }
+            }
+            if !(-500..=500).contains(&r.ppm) {
+                return Err(ConfigError::Invalid {
+                    key,
+                    message: "ppm must be within -500..500".into(),
+                });
+            }
+        }
+        if self.source.kind == SourceKind::Rtlsdr
+            && self.radio.modes.device.is_none()
+            && self.radio.uat.device.is_none()
+        {
+            return bad(
+                "radio",
+                "no band has a device (radio.1090.device, radio.978.device)",
             );
         }
         if !(self.source.speed > 0.0 && self.source.speed <= 100.0) {

@@ -12,6 +12,7 @@ pub mod decode_cmd;
 pub mod demo;
 pub mod hex_cmd;
 pub mod positions;
+pub mod radio;
 pub mod safety;
 pub mod source;
 pub mod stats;

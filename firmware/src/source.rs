@@ -13,7 +13,9 @@
 //! sample. Live sources count from the daemon's start (their `base_s` is when they started),
 //! so the bands share one clock.
 
-use crate::config::{Config, SourceKind};
+use crate::config::{Config, RadioConfig, SourceKind};
+use crate::radio::agc::{Agc, GainLadder};
+use crate::radio::{DeviceSelector, Driver, Gain, Tuning};
 use dsp::cpr::Position;
 use dsp::decode::{decode, Message};
 use dsp::gen::fisb::{demo_products, Station};
@@ -98,9 +100,14 @@ pub struct SourceStatus {
     pub running: AtomicBool,
     pub ended: AtomicBool,
     pub error: Mutex<Option<String>>,
+    /// A radio: the device in use (none while it is missing).
+    pub device: Mutex<Option<String>>,
+    /// A radio: samples it lost to overruns, and how often it was reopened.
+    pub dropped: AtomicU64,
+    pub reconnects: AtomicU64,
 }
 
-#[derive(Serialize)]
+#[derive(Debug, Serialize)]
 pub struct SourceReport {
     pub kind: &'static str,
     pub description: String,
@@ -112,6 +119,10 @@ pub struct SourceReport {
     pub samples: u64,
     pub frames: u64,
     pub error: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub device: Option<String>,
+    pub dropped_samples: u64,
+    pub reconnects: u64,
 }
 
 impl SourceStatus {
@@ -144,14 +155,55 @@ impl SourceStatus {
             samples: self.samples.load(Ordering::Relaxed),
             frames: self.frames.load(Ordering::Relaxed),
             error,
+            device: self.device.lock().map(|d| d.clone()).unwrap_or_default(),
+            dropped_samples: self.dropped.load(Ordering::Relaxed),
+            reconnects: self.reconnects.load(Ordering::Relaxed),
         }
     }
 
     fn fail(&self, message: String) {
-        tracing::error!(source = self.kind, "{message}");
+        tracing::error!(source = self.kind, band = self.band, "{message}");
         if let Ok(mut e) = self.error.lock() {
             *e = Some(message);
         }
+    }
+
+    fn recover(&self) {
+        if let Ok(mut e) = self.error.lock() {
+            *e = None;
+        }
+    }
+
+    fn set_device(&self, device: Option<String>) {
+        if let Ok(mut d) = self.device.lock() {
+            *d = device;
+        }
+    }
+}
+
+impl SourceStatus {
+    pub fn new(
+        kind: &'static str,
+        description: String,
+        format: IqFormat,
+        rate: SampleRate,
+        band: u16,
+    ) -> Arc<SourceStatus> {
+        Arc::new(SourceStatus {
+            kind,
+            description,
+            format,
+            rate,
+            band,
+            samples: AtomicU64::new(0),
+            frames: AtomicU64::new(0),
+            running: AtomicBool::new(false),
+            ended: AtomicBool::new(false),
+            error: Mutex::new(None),
+            device: Mutex::new(None),
+            dropped: AtomicU64::new(0),
+            reconnects: AtomicU64::new(0),
+        })
     }
 }
 
@@ -194,6 +246,44 @@ pub enum Source {
     Simulator(Box<Simulated>),
     UatSimulator(Box<UatSimulated>),
     Replay(Replay),
+    Radio(Box<RadioSource>),
+}
+
+/// A band's radio: the driver that opens it, which device, how it is tuned, and how long to
+/// wait between attempts to (re)open it.
+pub struct RadioSource {
+    driver: Box<dyn Driver>,
+    device: DeviceSelector,
+    tuning: Tuning,
+    pub backoff: (Duration, Duration),
+}
+
+impl RadioSource {
+    pub fn new(
+        driver: Box<dyn Driver>,
+        device: DeviceSelector,
+        band: u16,
+        r: &RadioConfig,
+    ) -> Self {
+        let (centre_hz, rate_hz) = if band == 978 {
+            (978_000_000, dsp::uat::consts::SAMPLE_RATE.round() as u32)
+        } else {
+            (1_090_000_000, SampleRate::Msps2_4.hz() as u32)
+        };
+        Self {
+            driver,
+            device,
+            tuning: Tuning {
+                band,
+                centre_hz,
+                rate_hz,
+                gain: r.gain,
+                ppm: r.ppm,
+                bias_tee: r.bias_tee,
+            },
+            backoff: (Duration::from_secs(1), Duration::from_secs(30)),
+        }
+    }
 }
 
 pub struct Simulated {
@@ -223,20 +313,41 @@ impl Source {
     pub fn all_from_config(config: &Config) -> Result<Vec<(Source, Arc<SourceStatus>)>, String> {
         let format: IqFormat = config.source.format.parse()?;
         let rate: SampleRate = config.source.rate.parse()?;
-        let status = |kind, description: String, format, rate, band| {
-            Arc::new(SourceStatus {
-                kind,
-                description,
-                format,
-                rate,
-                band,
-                samples: AtomicU64::new(0),
-                frames: AtomicU64::new(0),
-                running: AtomicBool::new(false),
-                ended: AtomicBool::new(false),
-                error: Mutex::new(None),
-            })
+        let status = SourceStatus::new;
+        let radios = match config.source.kind {
+            SourceKind::Rtlsdr => true,
+            SourceKind::Auto => {
+                let found = crate::radio::rtlsdr::list();
+                if found.is_empty() {
+                    tracing::info!("no RTL-SDR dongle found: using the built-in simulator");
+                } else {
+                    tracing::info!("RTL-SDR dongles: {found:?}");
+                }
+                !found.is_empty()
+            }
+            _ => false,
         };
+        if radios {
+            let mut sources = Vec::new();
+            for (band, r) in [(1090, &config.radio.modes), (978, &config.radio.uat)] {
+                let Some(device) = r.device.clone() else {
+                    continue;
+                };
+                let radio = RadioSource::new(
+                    Box::new(crate::radio::rtlsdr::RtlSdrDriver),
+                    device,
+                    band,
+                    r,
+                );
+                let description = format!("RTL-SDR {} on {band} MHz", radio.device);
+                let rate = SampleRate::Msps2_4;
+                sources.push((
+                    Source::Radio(Box::new(radio)),
+                    status("rtlsdr", description, IqFormat::Cu8, rate, band),
+                ));
+            }
+            return Ok(sources);
+        }
         match config.source.kind {
             SourceKind::Replay => {
                 let band = config.source.band;
@@ -273,8 +384,7 @@ impl Source {
                     status("replay", description, format, rate, band),
                 )])
             }
-            // No radio backend yet (issue 7): "auto" means the simulator.
-            SourceKind::Simulator | SourceKind::Auto => {
+            _ => {
                 let s = &config.simulator;
                 let centre = Position {
                     lat: config.receiver.lat,
@@ -354,6 +464,7 @@ impl Source {
                     Source::Simulator(s) => pipeline.run_simulator(*s),
                     Source::UatSimulator(s) => pipeline.run_uat_simulator(*s),
                     Source::Replay(r) => pipeline.run_replay(r),
+                    Source::Radio(r) => pipeline.run_radio(*r, epoch),
                 }
                 status.running.store(false, Ordering::Relaxed);
             })
@@ -370,6 +481,24 @@ struct UatChain {
     demod: UatDemodulator,
     reassembler: Reassembler,
     messages: Vec<UatMessage>,
+}
+
+impl Chain {
+    fn new(status: &SourceStatus) -> Chain {
+        if status.band == 978 {
+            Chain::Uat(Box::new(UatChain {
+                demod: UatDemodulator::new(status.format),
+                reassembler: Reassembler::default(),
+                messages: Vec::new(),
+            }))
+        } else {
+            Chain::Modes(Box::new(Receiver::new(
+                status.format,
+                status.rate,
+                RepairConfig::default(),
+            )))
+        }
+    }
 }
 
 /// The receive chain plus pacing, shared by every source.
@@ -394,19 +523,7 @@ impl<'a> Pipeline<'a> {
     ) -> Self {
         Self {
             status,
-            chain: if status.band == 978 {
-                Chain::Uat(Box::new(UatChain {
-                    demod: UatDemodulator::new(status.format),
-                    reassembler: Reassembler::default(),
-                    messages: Vec::new(),
-                }))
-            } else {
-                Chain::Modes(Box::new(Receiver::new(
-                    status.format,
-                    status.rate,
-                    RepairConfig::default(),
-                )))
-            },
+            chain: Chain::new(status),
             tx,
             stop,
             frames: Vec::new(),
@@ -490,8 +607,9 @@ impl<'a> Pipeline<'a> {
                 }
             }
         }
-        self.samples += (bytes.len() / self.status.format.bytes_per_sample()) as u64;
-        self.status.samples.store(self.samples, Ordering::Relaxed);
+        let n = (bytes.len() / self.status.format.bytes_per_sample()) as u64;
+        self.samples += n;
+        self.status.samples.fetch_add(n, Ordering::Relaxed);
         self.status
             .frames
             .fetch_add(self.frames.len() as u64, Ordering::Relaxed);
@@ -554,6 +672,84 @@ impl<'a> Pipeline<'a> {
                 return;
             }
         }
+    }
+
+    /// A radio: open it, stream until it fails, then report the band unhealthy and reopen it
+    /// with backoff (doubling from `backoff.0` to `backoff.1`) until the daemon stops. Each
+    /// (re)opened stream starts a fresh chain whose stream time begins at the current time.
+    fn run_radio(&mut self, mut r: RadioSource, epoch: Instant) {
+        let mut wait = r.backoff.0;
+        let mut dropped_before = 0;
+        let mut buf = Vec::new();
+        let rate = self.status.rate_hz();
+        loop {
+            match r.driver.open(&r.device, &r.tuning) {
+                Ok(mut radio) => {
+                    wait = r.backoff.0;
+                    self.status.recover();
+                    self.status.set_device(Some(radio.describe()));
+                    tracing::info!(band = r.tuning.band, "radio open: {}", radio.describe());
+                    self.restart(epoch.elapsed().as_secs_f64());
+                    let mut agc = match r.tuning.gain {
+                        Gain::Auto => GainLadder::new(radio.gains(), 400)
+                            .map(|ladder| (Agc::new(rate), ladder)),
+                        Gain::Fixed(_) => None,
+                    };
+                    let failure = loop {
+                        buf.clear();
+                        if let Err(e) = radio.read(&mut buf) {
+                            break e;
+                        }
+                        self.status
+                            .dropped
+                            .store(dropped_before + radio.dropped_samples(), Ordering::Relaxed);
+                        if let Some((agc, ladder)) = &mut agc {
+                            if let Some(gain) = agc.observe(&buf).and_then(|s| ladder.step(s)) {
+                                tracing::info!(
+                                    band = r.tuning.band,
+                                    "gain {:.1} dB",
+                                    f64::from(gain) / 10.0
+                                );
+                                if let Err(e) = radio.set_gain(gain) {
+                                    break e;
+                                }
+                            }
+                        }
+                        let keep_going = if buf.is_empty() {
+                            !self.stop.load(Ordering::Relaxed)
+                        } else {
+                            self.process(&buf, false, f64::INFINITY)
+                        };
+                        if !keep_going {
+                            return;
+                        }
+                    };
+                    dropped_before += radio.dropped_samples();
+                    self.status.set_device(None);
+                    self.status
+                        .fail(format!("{} failed: {failure}; reopening", radio.describe()));
+                }
+                Err(e) => self.status.fail(format!("{e}; retrying in {wait:?}")),
+            }
+            // Wait, a tenth of a second at a time so a stop is seen at once.
+            let until = Instant::now() + wait;
+            while Instant::now() < until {
+                if self.stop.load(Ordering::Relaxed) || self.tx.is_closed() {
+                    return;
+                }
+                std::thread::sleep(Duration::from_millis(100).min(wait));
+            }
+            wait = (wait * 2).min(r.backoff.1);
+            self.status.reconnects.fetch_add(1, Ordering::Relaxed);
+        }
+    }
+
+    /// A fresh chain whose sample 0 is at stream time `base_s`.
+    fn restart(&mut self, base_s: f64) {
+        self.chain = Chain::new(self.status);
+        self.frames.clear();
+        self.samples = 0;
+        self.base_s = base_s;
     }
 
     fn run_replay(&mut self, mut r: Replay) {

@@ -234,3 +234,21 @@ def test_bad_config_exits_64_with_the_key_named(tmp_path):
     r = subprocess.run([BIN, "run", "--config", str(tmp_path / "missing.toml")],
                        capture_output=True, text=True, timeout=10)
     assert r.returncode == 64 and "missing.toml" in r.stderr
+
+
+def test_a_missing_dongle_leaves_the_band_unhealthy_and_the_api_serving(daemon):
+    """`source.kind = "rtlsdr"` on a machine without a dongle (CI has none): the daemon starts,
+    serves, and reports the 1090 band unhealthy with the reason while it keeps retrying."""
+    d = daemon(config='[source]\nkind = "rtlsdr"\n')
+    sio, _ = connect(d.url)
+    try:
+        def failed():
+            sources = request(sio, "receiver-info")["data"]["sources"]
+            return sources if sources and sources[0]["error"] else None
+        sources = wait_for(failed, timeout=10)
+        assert [(s["band"], s["kind"], s["healthy"]) for s in sources] == [
+            ("1090", "rtlsdr", False)]
+        assert "RTL-SDR" in sources[0]["error"] and "retrying" in sources[0]["error"], sources
+        assert request(sio, "aircraft-snapshot")["data"]["count"] == 0
+    finally:
+        sio.disconnect()

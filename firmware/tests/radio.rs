@@ -1,0 +1,170 @@
+//! The radio machinery against a scripted device (radio::fake): a band keeps its DSP thread
+//! through an unplugged dongle, reports itself unhealthy with the reason, retries with
+//! backoff, and streams again when the device returns; the automatic gain backs off when
+//! strong replies clip. No hardware involved.
+
+use skyspy::config::RadioConfig;
+use skyspy::radio::fake::FakeDriver;
+use skyspy::radio::{DeviceSelector, Gain};
+use skyspy::source::{Block, RadioSource, Source, SourceStatus};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+use tokio::sync::mpsc;
+
+struct Running {
+    status: Arc<SourceStatus>,
+    rx: mpsc::Receiver<Block>,
+    stop: Arc<AtomicBool>,
+    thread: std::thread::JoinHandle<()>,
+}
+
+fn start(fake: &FakeDriver, gain: Gain) -> Running {
+    let config = RadioConfig {
+        gain,
+        ..RadioConfig::default()
+    };
+    let mut radio = RadioSource::new(
+        Box::new(fake.clone()),
+        DeviceSelector::Index(0),
+        1090,
+        &config,
+    );
+    radio.backoff = (Duration::from_millis(100), Duration::from_millis(400));
+    let status = SourceStatus::new(
+        "rtlsdr",
+        "fake".into(),
+        dsp::IqFormat::Cu8,
+        dsp::SampleRate::Msps2_4,
+        1090,
+    );
+    let (tx, rx) = mpsc::channel(64);
+    let stop = Arc::new(AtomicBool::new(false));
+    let thread = Source::Radio(Box::new(radio))
+        .spawn(status.clone(), tx, stop.clone(), Instant::now())
+        .expect("thread");
+    Running {
+        status,
+        rx,
+        stop,
+        thread,
+    }
+}
+
+/// Takes blocks for `seconds`; returns how many messages they carried.
+fn drain(r: &mut Running, seconds: f64) -> usize {
+    let until = Instant::now() + Duration::from_secs_f64(seconds);
+    let mut heard = 0;
+    while Instant::now() < until {
+        match r.rx.try_recv() {
+            Ok(b) => heard += b.heard.len(),
+            Err(_) => std::thread::sleep(Duration::from_millis(10)),
+        }
+    }
+    heard
+}
+
+fn wait_until(r: &mut Running, what: &str, mut ok: impl FnMut(&SourceStatus) -> bool) {
+    let until = Instant::now() + Duration::from_secs(10);
+    while !ok(&r.status) {
+        assert!(
+            Instant::now() < until,
+            "{what}: {:?}",
+            r.status.report().error
+        );
+        drain(r, 0.05);
+    }
+}
+
+#[test]
+fn an_unplugged_dongle_is_reported_and_reopened_when_it_returns() {
+    let fake = FakeDriver::new(true);
+    let mut r = start(&fake, Gain::Fixed(30.0));
+    assert!(drain(&mut r, 1.5) > 20, "messages from the radio");
+    let report = r.status.report();
+    assert!(report.healthy, "{report:?}");
+    assert!(report
+        .device
+        .as_deref()
+        .is_some_and(|d| d.contains("fake radio")));
+
+    fake.set_plugged(false);
+    wait_until(&mut r, "unhealthy after unplug", |s| !s.report().healthy);
+    let report = r.status.report();
+    assert!(
+        report
+            .error
+            .as_deref()
+            .is_some_and(|e| e.contains("disconnected")),
+        "{report:?}"
+    );
+    assert_eq!(report.device, None);
+    drain(&mut r, 0.2); // what was heard before the unplug
+                        // While it is away: nothing heard, attempts to reopen with growing waits.
+    assert_eq!(drain(&mut r, 1.5), 0);
+    let refused = fake.state.lock().expect("state").refused;
+    assert!(
+        (2..=8).contains(&refused),
+        "{refused} attempts in 1.5 s with 0.1–0.4 s backoff"
+    );
+    assert!(r
+        .status
+        .report()
+        .error
+        .is_some_and(|e| e.contains("no device")));
+
+    fake.set_plugged(true);
+    wait_until(&mut r, "healthy after replug", |s| s.report().healthy);
+    assert!(drain(&mut r, 1.5) > 20, "messages again after replug");
+    let report = r.status.report();
+    assert!(report.reconnects >= 2, "{report:?}");
+    assert_eq!(fake.state.lock().expect("state").opens, 2);
+
+    // Overruns the device reports are counted.
+    fake.state.lock().expect("state").dropped = 131_072;
+    drain(&mut r, 0.3);
+    assert_eq!(r.status.report().dropped_samples, 131_072);
+
+    r.stop.store(true, Ordering::Relaxed);
+    let t = Instant::now();
+    drain(&mut r, 0.2);
+    r.thread.join().expect("the DSP thread ends cleanly");
+    assert!(t.elapsed() < Duration::from_secs(2));
+}
+
+#[test]
+fn a_band_whose_dongle_is_absent_waits_for_it_without_stopping() {
+    let fake = FakeDriver::new(false);
+    let mut r = start(&fake, Gain::Fixed(30.0));
+    wait_until(&mut r, "reported missing", |s| s.report().error.is_some());
+    assert!(!r.status.report().healthy);
+    assert_eq!(drain(&mut r, 0.5), 0);
+    fake.set_plugged(true);
+    wait_until(&mut r, "found", |s| s.report().healthy);
+    assert!(drain(&mut r, 1.5) > 20);
+    r.stop.store(true, Ordering::Relaxed);
+    drain(&mut r, 0.2);
+    r.thread.join().expect("clean end");
+}
+
+#[test]
+fn automatic_gain_backs_off_from_clipping_and_settles() {
+    let mut fake = FakeDriver::new(true);
+    // At the starting 40.2 dB the noise floor sits at −29.8 dBFS and the strongest replies
+    // (30 dB above it) clip.
+    fake.noise_at_zero_gain_dbfs = -70.0;
+    let mut r = start(&fake, Gain::Auto);
+    assert!(drain(&mut r, 12.0) > 100);
+    let gains = fake.state.lock().expect("state").gains_set.clone();
+    assert!(!gains.is_empty(), "the gain never changed");
+    assert!(
+        gains.windows(2).all(|w| w[1] < w[0]),
+        "only down: {gains:?}"
+    );
+    let last = *gains.last().expect("one");
+    println!("automatic gain: 40.2 dB, then {gains:?} (tenths of dB)");
+    assert!((250..=390).contains(&last), "settled at {last}: {gains:?}");
+    r.stop.store(true, Ordering::Relaxed);
+    drain(&mut r, 0.2);
+    r.thread.join().expect("clean end");
+}
