@@ -47,6 +47,12 @@
 //! ping_timeout_s = 20
 //! client_queue = 64    # packets queued per client before it counts as stalled
 //!
+//! [feeds]             # TCP feeds; "" turns one off
+//! raw = "0.0.0.0:30002"     # *HEX; lines
+//! sbs = "0.0.0.0:30003"     # SBS/BaseStation MSG lines
+//! beast = "0.0.0.0:30005"   # Beast binary, 12 MHz timestamps
+//! uat_raw = "0.0.0.0:30978" # dump978 raw lines
+//!
 //! [alerts]
 //! rules_file = "alert-rules.json"
 //! ```
@@ -78,6 +84,7 @@ pub struct Config {
     pub radio: RadiosConfig,
     pub simulator: SimulatorConfig,
     pub api: ApiConfig,
+    pub feeds: crate::feeds::FeedsConfig,
     pub alerts: AlertsConfig,
 }
 
@@ -367,6 +374,9 @@ impl Config {
             .is_some_and(|s| s.is_nan() || s < 0.0)
         {
             return bad("simulator.emergency_after_s", "must be ≥ 0");
+        }
+        if let Err((key, message)) = self.feeds.listeners() {
+            return Err(ConfigError::Invalid { key, message });
         }
         if self.api.listen.parse::<SocketAddr>().is_err() {
             return bad("api.listen", "must be ADDRESS:PORT, e.g. 0.0.0.0:8080");

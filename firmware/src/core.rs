@@ -17,6 +17,7 @@ use crate::alerts::rule::RuleSpec;
 use crate::alerts::store::{RuleStore, StoreError};
 use crate::alerts::{Alert, AlertEngine};
 use crate::api::world::{raw, Publisher, World};
+use crate::feeds::{self, FeedChunk};
 use crate::safety::{Change, SafetyConfig, SafetyEngine, SafetyEvent};
 use crate::source::UatHeard;
 use crate::source::{Block, SourceSet};
@@ -30,7 +31,7 @@ use std::collections::{HashSet, VecDeque};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
-use tokio::sync::{mpsc, oneshot, watch};
+use tokio::sync::{broadcast, mpsc, oneshot, watch};
 
 /// Stream seconds between expiry and conflict checks.
 const HOUSEKEEPING_S: f64 = 1.0;
@@ -149,6 +150,8 @@ pub struct CoreOutputs {
     pub world: watch::Receiver<Arc<World>>,
     pub stats: watch::Receiver<Arc<StatsTick>>,
     pub events: mpsc::Receiver<Outgoing>,
+    /// Each block's traffic in the TCP feed formats (formatted only while someone listens).
+    pub feeds: broadcast::Sender<Arc<FeedChunk>>,
 }
 
 pub struct CoreSettings {
@@ -192,6 +195,7 @@ pub struct Core {
     world_tx: watch::Sender<Arc<World>>,
     stats_tx: watch::Sender<Arc<StatsTick>>,
     events_tx: mpsc::Sender<Outgoing>,
+    feeds_tx: broadcast::Sender<Arc<FeedChunk>>,
 }
 
 impl Core {
@@ -203,6 +207,7 @@ impl Core {
         let (world_tx, world) = watch::channel(Arc::new(World::default()));
         let (stats_tx, stats) = watch::channel(Arc::new(StatsTick::default()));
         let (events_tx, events) = mpsc::channel(4096);
+        let (feeds_tx, _) = broadcast::channel(crate::feeds::BACKLOG);
         let core = Core {
             airspace: AirspaceStore::default(),
             table: TrackTable::new(TrackConfig {
@@ -232,6 +237,7 @@ impl Core {
             world_tx,
             stats_tx,
             events_tx,
+            feeds_tx: feeds_tx.clone(),
         };
         (
             core,
@@ -239,6 +245,7 @@ impl Core {
                 world,
                 stats,
                 events,
+                feeds: feeds_tx,
             },
         )
     }
@@ -280,14 +287,45 @@ impl Core {
         // latest stream time any of them reached.
         self.clock.stream_s = self.clock.stream_s.max(block.stream_s);
         self.clock.wall_ms = now_ms();
+        let mut feed = (self.feeds_tx.receiver_count() > 0).then(FeedChunk::default);
+        if let Some(chunk) = &mut feed {
+            for (frame, rssi, t) in &block.uat_frames {
+                feeds::uat_raw_line(
+                    frame,
+                    *rssi,
+                    self.clock.wall_ms(*t) as u64,
+                    &mut chunk.uat_raw,
+                );
+            }
+        }
         for h in &block.heard {
             let t = h.t;
             let f = &h.frame;
             self.stats
                 .record_frame(f.df(), f.corrected_bits > 0, f.signal_dbfs, f.noise_dbfs);
             let a = self.table.ingest(&h.message, f.signal_dbfs, t);
-            if let Some(p) = a.position.aged().filter(|p| p.updated == t) {
-                self.stats.record_position(self.receiver, p.value);
+            let fresh = a
+                .position
+                .aged()
+                .filter(|p| p.updated == t)
+                .map(|p| p.value);
+            if let Some(p) = fresh {
+                self.stats.record_position(self.receiver, p);
+            }
+            if let Some(chunk) = &mut feed {
+                feeds::raw_line(f, &mut chunk.raw);
+                feeds::beast_frame(f, t, f.signal_dbfs, &mut chunk.beast);
+                let position = fresh.map(|p| feeds::SbsPosition {
+                    lat: p.lat,
+                    lon: p.lon,
+                });
+                feeds::sbs_line(
+                    f,
+                    &h.message,
+                    position,
+                    self.clock.wall_ms(t) as u64,
+                    &mut chunk.sbs,
+                );
             }
             self.safety.on_message(a, &h.message, t, &mut self.changes);
             let fired = self
@@ -344,6 +382,9 @@ impl Core {
             self.alerts.forget(&gone);
             self.safety.tick(&self.table, now, &mut self.changes);
             self.stats.tick(&self.table, process_usage(), now);
+        }
+        if let Some(chunk) = feed.filter(|c| !c.is_empty()) {
+            let _ = self.feeds_tx.send(Arc::new(chunk));
         }
         let changes = std::mem::take(&mut self.changes);
         for c in changes {

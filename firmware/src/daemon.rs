@@ -218,6 +218,28 @@ pub async fn run(
         counters,
     ));
     let fanout = tokio::spawn(api::fanout::run(hub.clone(), outputs.events, stopped()));
+    // Feeds: a port that cannot be bound (in use, no permission) is logged and left out; the
+    // receiver and the API do not depend on it.
+    let mut feed_tasks = Vec::new();
+    for (feed, addr) in config
+        .feeds
+        .listeners()
+        .map_err(|(k, m)| CliError::Input(format!("{k}: {m}")))?
+    {
+        match TcpListener::bind(addr).await {
+            Ok(l) => {
+                tracing::info!(feed = feed.name(), %addr, "feed listening");
+                feed_tasks.push(tokio::spawn(crate::feeds::serve(
+                    feed,
+                    l,
+                    outputs.feeds.clone(),
+                    hub.feed_counters.clone(),
+                    stopped(),
+                )));
+            }
+            Err(e) => tracing::error!(feed = feed.name(), %addr, "feed not started: {e}"),
+        }
+    }
     let (router, io) = api::router(hub);
 
     let stop_dsp = Arc::new(AtomicBool::new(false));
@@ -241,6 +263,9 @@ pub async fn run(
     let _ = stop_tx.send(true);
     stop_dsp.store(true, Ordering::Relaxed);
     let _ = tokio::join!(core_task, fanout);
+    for t in feed_tasks {
+        let _ = t.await;
+    }
     // The DSP threads see `stop` within one block (50 ms of samples).
     let _ = tokio::task::spawn_blocking(move || {
         for thread in dsp {

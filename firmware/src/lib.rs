@@ -10,6 +10,7 @@ pub mod core;
 pub mod daemon;
 pub mod decode_cmd;
 pub mod demo;
+pub mod feeds;
 pub mod hex_cmd;
 pub mod positions;
 pub mod radio;

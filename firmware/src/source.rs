@@ -23,7 +23,7 @@ use dsp::gen::uat_traffic::{FisbConfig, UatTrafficConfig, UatTrafficSim};
 use dsp::gen::{TrafficConfig, TrafficSim};
 use dsp::uat::decode::{decode_downlink, LatLon, UatDownlink};
 use dsp::uat::demod::{UatDemodulator, UatMessage};
-use dsp::uat::frame::Kind as UatKind;
+use dsp::uat::frame::{Kind as UatKind, UatFrame};
 use dsp::uat::uplink::{
     decode_apdu, decode_product, decode_uplink, ApduTime, Product, Reassembler, RecordTime,
 };
@@ -79,6 +79,8 @@ pub struct Block {
     pub heard: Vec<Heard>,
     /// From a 978 MHz source.
     pub uat: Vec<UatHeard>,
+    /// Every UAT frame as received (for the dump978 raw feed): frame, signal (dBFS), time.
+    pub uat_frames: Vec<(UatFrame, f32, f64)>,
     /// Stream time at the end of the block (s).
     pub stream_s: f64,
     /// When the block's last sample was handed over (for latency accounting).
@@ -550,6 +552,7 @@ impl<'a> Pipeline<'a> {
     /// stopping.
     fn process(&mut self, bytes: &[u8], last: bool, speed: f64) -> bool {
         let mut uat = Vec::new();
+        let mut uat_frames = Vec::new();
         match &mut self.chain {
             Chain::Modes(rx) => {
                 rx.push(bytes, &mut self.frames);
@@ -567,6 +570,7 @@ impl<'a> Pipeline<'a> {
                     .fetch_add(c.messages.len() as u64, Ordering::Relaxed);
                 for m in c.messages.drain(..) {
                     let t = self.base_s + m.sample as f64 / dsp::uat::consts::SAMPLE_RATE;
+                    uat_frames.push((m.frame.clone(), m.rssi_dbfs, t));
                     match m.frame.kind {
                         UatKind::Downlink => {
                             if let Some(downlink) = decode_downlink(&m.frame.payload) {
@@ -630,6 +634,7 @@ impl<'a> Pipeline<'a> {
         let block = Block {
             heard,
             uat,
+            uat_frames,
             stream_s: self.stream_s(),
             at: Instant::now(),
         };

@@ -12,6 +12,7 @@
 //! - `main_ns`, `requests`: the `/` namespace; `other_ns`: `/acars`, `/audio`, `/cannonball`.
 
 pub mod client;
+pub mod data;
 pub mod fanout;
 pub mod main_ns;
 pub mod other_ns;
@@ -74,6 +75,7 @@ pub struct Hub {
     pub sources: SourceSet,
     pub core_counters: Arc<CoreCounters>,
     pub counters: ApiCounters,
+    pub feed_counters: Arc<crate::feeds::FeedCounters>,
     /// Open safety events by id (the `safety` topic's snapshot).
     pub safety_active: Mutex<BTreeMap<u64, Arc<RawValue>>>,
     pub recent_alerts: Mutex<VecDeque<Arc<RawValue>>>,
@@ -102,6 +104,7 @@ impl Hub {
             sources,
             core_counters,
             counters: ApiCounters::default(),
+            feed_counters: Arc::default(),
             safety_active: Mutex::new(BTreeMap::new()),
             recent_alerts: Mutex::new(VecDeque::new()),
             airspace: Mutex::new(None),
@@ -183,6 +186,11 @@ pub fn router(hub: Arc<Hub>) -> (axum::Router, socketioxide::SocketIo) {
     main_ns::register(&io);
     other_ns::register(&io);
     let router = axum::Router::new()
+        .route("/data/aircraft.json", axum::routing::get(data::aircraft))
+        .route("/data/receiver.json", axum::routing::get(data::receiver))
+        .route("/data/stats.json", axum::routing::get(data::stats))
+        .route("/metrics", axum::routing::get(data::metrics))
+        .with_state(hub.clone())
         .route("/", axum::routing::get(ui::index))
         .route("/{name}", axum::routing::get(ui::file))
         .layer(layer);
