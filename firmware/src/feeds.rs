@@ -204,7 +204,7 @@ pub fn sbs_line(
         kind.to_string(),
         "1".into(),
         "1".into(),
-        format!("{:06X}", m.icao.0 & 0xff_ffff),
+        format!("{:06X}", frame.address & 0xff_ffff),
         "1".into(),
         date.clone(),
         time.clone(),
@@ -319,7 +319,7 @@ pub async fn serve(
 mod tests {
     use super::*;
 
-    fn frame(hex: &str) -> Frame {
+    fn frame(hex: &str, address: u32) -> Frame {
         let bytes: Vec<u8> = (0..hex.len())
             .step_by(2)
             .map(|i| u8::from_str_radix(&hex[i..i + 2], 16).expect("hex"))
@@ -327,7 +327,7 @@ mod tests {
         let mut f = Frame {
             bytes: [0; 14],
             len_bits: (bytes.len() * 8) as u8,
-            address: 0,
+            address,
             corrected_bits: 0,
             address_recovered: false,
             sample: 0.0,
@@ -341,7 +341,7 @@ mod tests {
 
     #[test]
     fn beast_escapes_0x1a_and_counts_twelve_megahertz() {
-        let f = frame("8D1A1A1A58C382D690C8AC2863A7");
+        let f = frame("8D1A1A1A58C382D690C8AC2863A7", 0x1a1a1a);
         let mut out = Vec::new();
         beast_frame(&f, 1.0, 0.0, &mut out);
         // 12,000,000 ticks = 0x00_00_00_B7_1B_00; full-scale signal = 255.
@@ -353,7 +353,7 @@ mod tests {
 
     #[test]
     fn raw_and_sbs_lines_look_like_dump1090s() {
-        let f = frame("8D4840D6202CC371C32CE0576098");
+        let f = frame("8D4840D6202CC371C32CE0576098", 0x4840d6);
         let mut raw = String::new();
         raw_line(&f, &mut raw);
         assert_eq!(raw, "*8D4840D6202CC371C32CE0576098;\n");
