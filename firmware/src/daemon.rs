@@ -60,6 +60,9 @@ pub struct RunArgs {
     /// Alert rules file.
     #[arg(long)]
     pub rules_file: Option<PathBuf>,
+    /// Check the configuration and exit (0: usable; 64 with the problem otherwise).
+    #[arg(long)]
+    pub check: bool,
 }
 
 /// The config from the file (if any) with the flags applied, validated.
@@ -111,6 +114,10 @@ pub fn config_from(args: &RunArgs) -> Result<Config, ConfigError> {
 /// `skyspy run` from the command line: logging, the runtime, SIGTERM/Ctrl-C.
 pub fn main(args: &RunArgs) -> Result<(), CliError> {
     let config = config_from(args)?;
+    if args.check {
+        println!("configuration OK");
+        return Ok(());
+    }
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
     // A second init (tests running main twice) keeps the first subscriber.
@@ -127,6 +134,31 @@ pub fn main(args: &RunArgs) -> Result<(), CliError> {
         })?;
         run(listener, config, terminate()).await
     })
+}
+
+/// Feeds systemd's watchdog every `every` while the core answers a request within it.
+async fn watchdog(
+    core: mpsc::Sender<crate::core::Cmd>,
+    every: Duration,
+    shutdown: impl Future<Output = ()>,
+) {
+    tokio::pin!(shutdown);
+    let mut tick = tokio::time::interval(every);
+    loop {
+        tokio::select! {
+            _ = &mut shutdown => return,
+            _ = tick.tick() => {}
+        }
+        let (tx, rx) = tokio::sync::oneshot::channel();
+        if core.try_send(crate::core::Cmd::StatsSummary(tx)).is_err() {
+            continue;
+        }
+        if let Ok(Ok(_)) = tokio::time::timeout(every, rx).await {
+            let _ = sd_notify::notify(&[sd_notify::NotifyState::Watchdog]);
+        } else {
+            tracing::warn!("the core did not answer within {every:?}: watchdog not fed");
+        }
+    }
 }
 
 /// Resolves on SIGTERM or Ctrl-C.
@@ -196,6 +228,7 @@ pub async fn run(
     };
     let (blocks_tx, blocks_rx) = mpsc::channel(32);
     let (cmd_tx, cmd_rx) = mpsc::channel(256);
+    let cmd_probe = cmd_tx.clone();
     let core_task = tokio::spawn(core.run(blocks_rx, cmd_rx, stats_every, stopped()));
 
     let a = &config.api;
@@ -253,6 +286,15 @@ pub async fn run(
     let addr = listener.local_addr()?;
     tracing::info!(%addr, bands = ?set.bands(), "SkySpy Edge serving the Realtime API");
 
+    // systemd (Type=notify): ready once serving; the watchdog is fed only while the core
+    // task answers, so a wedged core gets the daemon restarted. Outside systemd both are no-ops.
+    let _ = sd_notify::notify(&[
+        sd_notify::NotifyState::Ready,
+        sd_notify::NotifyState::Status(&format!("serving on {addr}")),
+    ]);
+    if let Some(period) = sd_notify::watchdog_enabled() {
+        tokio::spawn(watchdog(cmd_probe, period / 2, stopped()));
+    }
     let server = axum::serve(listener, router).with_graceful_shutdown(async move {
         shutdown.await;
         tracing::info!("shutting down");
@@ -260,6 +302,7 @@ pub async fn run(
         io.close().await;
     });
     let served = server.await;
+    let _ = sd_notify::notify(&[sd_notify::NotifyState::Stopping]);
     let _ = stop_tx.send(true);
     stop_dsp.store(true, Ordering::Relaxed);
     let _ = tokio::join!(core_task, fanout);

@@ -24,7 +24,7 @@ pub const BACKLOG: usize = 256;
 pub const MAX_CLIENTS: u64 = 64;
 
 /// `[feeds]`: where each feed listens; an empty string turns it off.
-#[derive(Clone, Debug, Deserialize, PartialEq)]
+#[derive(Clone, Debug, Deserialize, serde::Serialize, PartialEq)]
 #[serde(deny_unknown_fields, default)]
 pub struct FeedsConfig {
     pub raw: String,

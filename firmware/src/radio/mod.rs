@@ -26,7 +26,7 @@ pub enum RadioError {
 
 /// Which device: a serial number (as `rtl_eeprom` sets it; what to use with several dongles)
 /// or an index in the order the bus lists them.
-#[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Deserialize, serde::Serialize)]
 #[serde(untagged)]
 pub enum DeviceSelector {
     Index(usize),
@@ -48,6 +48,15 @@ impl std::fmt::Display for DeviceSelector {
 pub enum Gain {
     Auto,
     Fixed(f64),
+}
+
+impl serde::Serialize for Gain {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        match self {
+            Gain::Auto => s.serialize_str("auto"),
+            Gain::Fixed(db) => s.serialize_f64(*db),
+        }
+    }
 }
 
 impl<'de> Deserialize<'de> for Gain {

@@ -1,0 +1,112 @@
+"""Operating the daemon as an appliance: the systemd unit's hardening (measured with
+systemd-analyze), the Type=notify readiness and watchdog protocol spoken to a socket standing in
+for systemd, and the example config and `--check`."""
+
+import os
+import re
+import signal
+import socket
+import subprocess
+import time
+
+from conftest import BIN, ROOT, free_port
+
+UNIT = ROOT / "systemd" / "skyspy.service"
+EXAMPLE = ROOT / "systemd" / "skyspy.toml"
+
+
+def test_unit_hardening_exposure_is_at_most_2():
+    out = subprocess.run(["systemd-analyze", "security", "--offline=yes", str(UNIT)],
+                         capture_output=True, text=True, check=True).stdout
+    exposure = float(re.search(r"Overall exposure level for skyspy.service: ([0-9.]+)", out)[1])
+    print(f"systemd-analyze security: exposure {exposure}")
+    assert exposure <= 2.0, out
+    unit = UNIT.read_text()
+    for line in ("Type=notify", "RestartPreventExitStatus=64", "User=skyspy",
+                 "ExecStart=/usr/bin/skyspy run --config /etc/skyspy/skyspy.toml"):
+        assert line in unit, line
+
+
+def test_readiness_and_watchdog_reach_systemd_and_stop_is_announced(tmp_path):
+    """What systemd would see: READY=1 once the API listens, WATCHDOG=1 at half the period
+    while the core answers, STOPPING=1 on SIGTERM."""
+    path = str(tmp_path / "notify.sock")
+    sock = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+    sock.bind(path)
+    sock.settimeout(0.2)
+    port = free_port()
+    cfg = tmp_path / "c.toml"
+    cfg.write_text('[feeds]\nraw = ""\nsbs = ""\nbeast = ""\nuat_raw = ""\n'
+                   f'[alerts]\nrules_file = "{tmp_path / "rules.json"}"\n')
+    env = dict(os.environ, NOTIFY_SOCKET=path, WATCHDOG_USEC="1000000")
+    proc = subprocess.Popen([BIN, "run", "--config", str(cfg), "--listen", f"127.0.0.1:{port}"],
+                            env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    messages = []
+    try:
+        deadline = time.time() + 15
+        while time.time() < deadline and sum("WATCHDOG=1" in m for m in messages) < 3:
+            try:
+                messages.append(sock.recv(4096).decode())
+            except socket.timeout:
+                pass
+        ready = [i for i, m in enumerate(messages) if "READY=1" in m]
+        assert ready, messages
+        with socket.create_connection(("127.0.0.1", port), timeout=2):
+            pass  # it was listening when it said so
+        watchdog = [i for i, m in enumerate(messages) if "WATCHDOG=1" in m]
+        assert len(watchdog) >= 3 and watchdog[0] > ready[0], messages
+        proc.send_signal(signal.SIGTERM)
+        assert proc.wait(timeout=10) == 0
+        deadline = time.time() + 2
+        while time.time() < deadline and not any("STOPPING=1" in m for m in messages):
+            try:
+                messages.append(sock.recv(4096).decode())
+            except socket.timeout:
+                pass
+        assert any("STOPPING=1" in m for m in messages), messages
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+        sock.close()
+
+
+def test_the_example_config_checks_and_a_bad_one_names_its_key(tmp_path):
+    ok = subprocess.run([BIN, "run", "--check", "--config", str(EXAMPLE)],
+                        capture_output=True, text=True)
+    assert ok.returncode == 0 and "configuration OK" in ok.stdout, ok.stderr
+    bad = tmp_path / "bad.toml"
+    bad.write_text(EXAMPLE.read_text().replace("ppm = 0", "ppm = 9000", 1))
+    r = subprocess.run([BIN, "run", "--check", "--config", str(bad)], capture_output=True, text=True)
+    assert r.returncode == 64 and "radio.1090" in r.stderr and "ppm" in r.stderr, r.stderr
+
+
+def test_install_script_puts_every_file_in_place(tmp_path):
+    stage = tmp_path / "root"
+    run = lambda: subprocess.run([str(ROOT / "scripts" / "install"), "--binary", BIN,
+                                  "--root", str(stage), "--no-systemctl"],
+                                 capture_output=True, text=True, check=True)
+    run()
+    expected = {
+        "usr/bin/skyspy": 0o755,
+        "etc/systemd/system/skyspy.service": 0o644,
+        "usr/lib/sysusers.d/skyspy.conf": 0o644,
+        "etc/udev/rules.d/60-skyspy-rtlsdr.rules": 0o644,
+        "etc/modprobe.d/skyspy-blacklist-dvb.conf": 0o644,
+        "etc/skyspy/skyspy.toml": 0o644,
+    }
+    for path, mode in expected.items():
+        f = stage / path
+        assert f.is_file(), path
+        assert f.stat().st_mode & 0o777 == mode, (path, oct(f.stat().st_mode))
+    assert (stage / "usr/bin/skyspy").read_bytes() == open(BIN, "rb").read()
+    # A second install keeps the edited config and leaves the new example beside it.
+    cfg = stage / "etc/skyspy/skyspy.toml"
+    cfg.write_text(cfg.read_text().replace("lat = 52.31", "lat = 40.64"))
+    out = run().stdout
+    assert "kept" in out and "lat = 40.64" in cfg.read_text()
+    assert (stage / "etc/skyspy/skyspy.toml.example").is_file()
+    # The udev rule covers the common RTL2832U IDs.
+    rules = (stage / "etc/udev/rules.d/60-skyspy-rtlsdr.rules").read_text()
+    assert 'ATTRS{idVendor}=="0bda", ATTRS{idProduct}=="2838"' in rules
+    bad = subprocess.run([str(ROOT / "scripts" / "install")], capture_output=True, text=True)
+    assert bad.returncode == 64 and "--binary" in bad.stderr
