@@ -9,7 +9,7 @@
 //! lon = 4.76
 //!
 //! [source]
-//! kind = "auto"        # auto | rtlsdr | simulator | replay
+//! kind = "auto"        # auto | rtlsdr | soapysdr | simulator | replay
 //!                      # auto: RTL-SDR radios if a dongle is plugged in, else the simulator
 //! file = "capture.cu8" # replay: the IQ file
 //! format = "cu8"       # replay: cu8 | cs16 | cf32
@@ -113,6 +113,8 @@ pub enum SourceKind {
     Auto,
     /// RTL-SDR radios for the configured bands, waited for if absent.
     Rtlsdr,
+    /// SoapySDR devices for the configured bands (a build with the `soapysdr` feature).
+    Soapysdr,
     Simulator,
     Replay,
 }
@@ -347,7 +349,13 @@ impl Config {
                 });
             }
         }
-        if self.source.kind == SourceKind::Rtlsdr
+        if self.source.kind == SourceKind::Soapysdr && !cfg!(feature = "soapysdr") {
+            return bad(
+                "source.kind",
+                "soapysdr needs a build with the soapysdr feature (cargo build --features soapysdr)",
+            );
+        }
+        if matches!(self.source.kind, SourceKind::Rtlsdr | SourceKind::Soapysdr)
             && self.radio.modes.device.is_none()
             && self.radio.uat.device.is_none()
         {

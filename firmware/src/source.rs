@@ -317,7 +317,7 @@ impl Source {
         let rate: SampleRate = config.source.rate.parse()?;
         let status = SourceStatus::new;
         let radios = match config.source.kind {
-            SourceKind::Rtlsdr => true,
+            SourceKind::Rtlsdr | SourceKind::Soapysdr => true,
             SourceKind::Auto => {
                 let found = crate::radio::rtlsdr::list();
                 if found.is_empty() {
@@ -335,17 +335,20 @@ impl Source {
                 let Some(device) = r.device.clone() else {
                     continue;
                 };
-                let radio = RadioSource::new(
-                    Box::new(crate::radio::rtlsdr::RtlSdrDriver),
-                    device,
-                    band,
-                    r,
-                );
-                let description = format!("RTL-SDR {} on {band} MHz", radio.device);
+                let (driver, format): (Box<dyn Driver>, _) = match config.source.kind {
+                    #[cfg(feature = "soapysdr")]
+                    SourceKind::Soapysdr => {
+                        (Box::new(crate::radio::soapy::SoapyDriver), IqFormat::Cs16)
+                    }
+                    _ => (Box::new(crate::radio::rtlsdr::RtlSdrDriver), IqFormat::Cu8),
+                };
+                let kind = driver.name();
+                let radio = RadioSource::new(driver, device, band, r);
+                let description = format!("{kind} device {} on {band} MHz", radio.device);
                 let rate = SampleRate::Msps2_4;
                 sources.push((
                     Source::Radio(Box::new(radio)),
-                    status("rtlsdr", description, IqFormat::Cu8, rate, band),
+                    status(kind, description, format, rate, band),
                 ));
             }
             return Ok(sources);
@@ -695,10 +698,13 @@ impl<'a> Pipeline<'a> {
                     self.status.set_device(Some(radio.describe()));
                     tracing::info!(band = r.tuning.band, "radio open: {}", radio.describe());
                     self.restart(epoch.elapsed().as_secs_f64());
+                    // The ADC-rail rule is for 8-bit samples; other devices use their own.
                     let mut agc = match r.tuning.gain {
-                        Gain::Auto => GainLadder::new(radio.gains(), 400)
-                            .map(|ladder| (Agc::new(rate), ladder)),
-                        Gain::Fixed(_) => None,
+                        Gain::Auto if radio.format() == IqFormat::Cu8 => {
+                            GainLadder::new(radio.gains(), 400)
+                                .map(|ladder| (Agc::new(rate), ladder))
+                        }
+                        _ => None,
                     };
                     let failure = loop {
                         buf.clear();

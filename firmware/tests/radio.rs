@@ -168,3 +168,27 @@ fn automatic_gain_backs_off_from_clipping_and_settles() {
     drain(&mut r, 0.2);
     r.thread.join().expect("clean end");
 }
+
+/// With the `soapysdr` feature (scripts/test builds it with Debian's libsoapysdr-dev): a device
+/// SoapySDR cannot find is a clear "not found" naming SoapySDR, which the band reports while
+/// it retries.
+#[cfg(feature = "soapysdr")]
+#[test]
+fn a_soapysdr_device_that_is_not_there_is_reported_as_missing() {
+    use skyspy::radio::soapy::SoapyDriver;
+    use skyspy::radio::{Driver, RadioError, Tuning};
+    let tuning = Tuning {
+        band: 1090,
+        centre_hz: 1_090_000_000,
+        rate_hz: 2_400_000,
+        gain: Gain::Auto,
+        ppm: 0,
+        bias_tee: false,
+    };
+    let missing = DeviceSelector::Serial("driver=skyspy-no-such-driver".into());
+    match SoapyDriver.open(&missing, &tuning) {
+        Err(RadioError::NotFound(m)) => assert!(m.contains("SoapySDR"), "{m}"),
+        Err(e) => panic!("expected not found, got {e}"),
+        Ok(r) => panic!("opened {}", r.describe()),
+    }
+}

@@ -34,12 +34,16 @@ def test_uat_replay_feeds_aircraft_and_airspace(daemon):
         assert any(i["kind"] == "sua" and i.get("text") for i in items), [i["kind"] for i in items]
         # The client learnt of KSCK from the topic: in the snapshot it got on subscribing, or
         # as a new-item event if the product came later; every announced id is a real item.
-        snapshots = [d for _, d, _ in mirror.named("airspace:snapshot")]
-        assert snapshots, "airspace:snapshot on subscribe"
-        new = [d for _, d, _ in mirror.named("notam:new") + mirror.named("notam:tfr_new")]
-        announced = [i for s in snapshots for g in ("notams", "tfrs", "advisories")
-                     for i in s[g]] + new
-        assert any(i["location"] == "KSCK" and i["kind"] == "notam" for i in announced)
+        # (The event is batched for up to batch_window_ms, so it may trail the request.)
+        def announced():
+            snapshots = [d for _, d, _ in mirror.named("airspace:snapshot")]
+            assert snapshots, "airspace:snapshot on subscribe"
+            new = [d for _, d, _ in mirror.named("notam:new") + mirror.named("notam:tfr_new")]
+            return [i for s in snapshots for g in ("notams", "tfrs", "advisories")
+                    for i in s[g]] + new
+        wait_for(lambda: any(i["location"] == "KSCK" and i["kind"] == "notam"
+                             for i in announced()), timeout=5)
+        announced = announced()
         assert {i["id"] for i in announced} <= {i["id"] for i in items}
         # Stats count the band.
         summary = request(sio, "stats-summary")["data"]

@@ -4,12 +4,15 @@
 //! source pipeline's job (`source::Pipeline::run_radio`), the same for every driver.
 //!
 //! Drivers: [`rtlsdr::RtlSdrDriver`] (the pure-Rust `rtl-sdr-rs` USB driver, the default;
-//! no C library). [`fake::FakeDriver`] is a scripted device
+//! no C library) and, behind the `soapysdr` cargo feature, `soapy::SoapyDriver` (Airspy,
+//! HackRF, LimeSDR, SDRplay… through SoapySDR). [`fake::FakeDriver`] is a scripted device
 //! for the tests of that machinery (unplug, replug, overruns, gain changes).
 
 pub mod agc;
 pub mod fake;
 pub mod rtlsdr;
+#[cfg(feature = "soapysdr")]
+pub mod soapy;
 
 use serde::Deserialize;
 
@@ -92,8 +95,12 @@ pub struct Tuning {
 pub trait Radio: Send {
     /// For logs and `receiver-info`: driver, device, tuner.
     fn describe(&self) -> String;
-    /// Waits for the next IQ (at most a fraction of a second) and appends it, as cu8, to
-    /// `out`; an error means the device is gone or failed.
+    /// The sample format `read` delivers.
+    fn format(&self) -> dsp::IqFormat {
+        dsp::IqFormat::Cu8
+    }
+    /// Waits for the next IQ (at most a fraction of a second) and appends it, in
+    /// [`Radio::format`], to `out`; an error means the device is gone or failed.
     fn read(&mut self, out: &mut Vec<u8>) -> Result<(), RadioError>;
     /// The gains the tuner offers, tenths of dB (empty: gain cannot be changed).
     fn gains(&self) -> Vec<i32>;
