@@ -253,6 +253,7 @@ pub async fn run(
     let fanout = tokio::spawn(api::fanout::run(hub.clone(), outputs.events, stopped()));
     // Feeds: a port that cannot be bound (in use, no permission) is logged and left out; the
     // receiver and the API do not depend on it.
+    let epoch = std::time::Instant::now();
     let mut feed_tasks = Vec::new();
     for (feed, addr) in config
         .feeds
@@ -262,13 +263,24 @@ pub async fn run(
         match TcpListener::bind(addr).await {
             Ok(l) => {
                 tracing::info!(feed = feed.name(), %addr, "feed listening");
-                feed_tasks.push(tokio::spawn(crate::feeds::serve(
-                    feed,
-                    l,
-                    outputs.feeds.clone(),
-                    hub.feed_counters.clone(),
-                    stopped(),
-                )));
+                let counters = hub.feed_counters.clone();
+                feed_tasks.push(if feed == crate::feeds::Feed::BeastIn {
+                    tokio::spawn(crate::feeds::serve_beast_in(
+                        l,
+                        blocks_tx.clone(),
+                        epoch,
+                        counters,
+                        stopped(),
+                    ))
+                } else {
+                    tokio::spawn(crate::feeds::serve(
+                        feed,
+                        l,
+                        outputs.feeds.clone(),
+                        counters,
+                        stopped(),
+                    ))
+                });
             }
             Err(e) => tracing::error!(feed = feed.name(), %addr, "feed not started: {e}"),
         }
@@ -276,7 +288,6 @@ pub async fn run(
     let (router, io) = api::router(hub);
 
     let stop_dsp = Arc::new(AtomicBool::new(false));
-    let epoch = std::time::Instant::now();
     let mut dsp = Vec::new();
     for (source, status) in sources {
         tracing::info!(band = status.band, "source: {}", status.description);

@@ -1,6 +1,7 @@
 //! Feeds in the formats the ADS-B ecosystem reads, on readsb/dump1090/dump978 port conventions:
 //! raw `*HEX;` lines (30002), SBS/BaseStation lines (30003), Beast binary with 12 MHz
-//! timestamps and signal level (30005), and dump978 raw lines (30978).
+//! timestamps and signal level (30005), and dump978 raw lines (30978); and Beast input (30004),
+//! where another receiver pushes its messages into this one's picture.
 //!
 //! The core formats each block's messages once ([`FeedChunk`]) and broadcasts it; every TCP
 //! client of a port gets that port's part. A client that cannot keep up misses chunks (the
@@ -31,6 +32,8 @@ pub struct FeedsConfig {
     pub sbs: String,
     pub beast: String,
     pub uat_raw: String,
+    /// Beast input: messages pushed here join the picture (CRC-checked like our own).
+    pub beast_in: String,
 }
 
 impl Default for FeedsConfig {
@@ -40,6 +43,7 @@ impl Default for FeedsConfig {
             sbs: "0.0.0.0:30003".into(),
             beast: "0.0.0.0:30005".into(),
             uat_raw: "0.0.0.0:30978".into(),
+            beast_in: "0.0.0.0:30004".into(),
         }
     }
 }
@@ -53,6 +57,7 @@ impl FeedsConfig {
             (Feed::Sbs, "feeds.sbs", &self.sbs),
             (Feed::Beast, "feeds.beast", &self.beast),
             (Feed::UatRaw, "feeds.uat_raw", &self.uat_raw),
+            (Feed::BeastIn, "feeds.beast_in", &self.beast_in),
         ] {
             if text.is_empty() {
                 continue;
@@ -75,6 +80,7 @@ pub enum Feed {
     Sbs,
     Beast,
     UatRaw,
+    BeastIn,
 }
 
 impl Feed {
@@ -84,6 +90,7 @@ impl Feed {
             Feed::Sbs => "sbs",
             Feed::Beast => "beast",
             Feed::UatRaw => "uat_raw",
+            Feed::BeastIn => "beast_in",
         }
     }
 }
@@ -104,6 +111,7 @@ impl FeedChunk {
             Feed::Sbs => self.sbs.as_bytes(),
             Feed::Beast => &self.beast,
             Feed::UatRaw => self.uat_raw.as_bytes(),
+            Feed::BeastIn => &[],
         }
     }
 
@@ -118,9 +126,12 @@ impl FeedChunk {
 /// Clients and misses, for `/metrics`.
 #[derive(Debug, Default)]
 pub struct FeedCounters {
-    pub clients: [AtomicU64; 4],
+    pub clients: [AtomicU64; 5],
     pub missed_chunks: AtomicU64,
     pub bytes: AtomicU64,
+    /// Beast input: messages that passed the parity check, and those that did not.
+    pub beast_in_messages: AtomicU64,
+    pub beast_in_rejected: AtomicU64,
 }
 
 fn index(feed: Feed) -> usize {
@@ -315,6 +326,200 @@ pub async fn serve(
     }
 }
 
+/// A message in a Beast stream.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct BeastMessage {
+    /// 12 MHz counter of the sender.
+    pub timestamp: u64,
+    pub signal: u8,
+    /// 7 or 14 bytes (Mode A/C frames are skipped).
+    pub data: Vec<u8>,
+}
+
+/// Beast binary stream → messages, across reads of any size. Bounded: it holds at most one
+/// partial frame; bytes outside a frame are skipped.
+#[derive(Default)]
+pub struct BeastParser {
+    frame: Vec<u8>,
+    kind: Option<u8>,
+    escape: bool,
+    /// Bytes skipped because they were not inside a frame (a sign of a wrong format).
+    pub skipped: u64,
+}
+
+impl BeastParser {
+    pub fn push(&mut self, bytes: &[u8], out: &mut Vec<BeastMessage>) {
+        for &b in bytes {
+            if self.escape {
+                self.escape = false;
+                if b != 0x1a {
+                    // 0x1a then something else: a new frame of type `b` starts.
+                    self.start(b);
+                    continue;
+                }
+            } else if b == 0x1a {
+                self.escape = true;
+                continue;
+            }
+            let Some(kind) = self.kind else {
+                self.skipped += 1;
+                continue;
+            };
+            self.frame.push(b);
+            let len = match kind {
+                b'1' => 2,
+                b'2' => 7,
+                _ => 14,
+            };
+            if self.frame.len() == 7 + len {
+                if kind != b'1' {
+                    let ts = self.frame[..6]
+                        .iter()
+                        .fold(0u64, |acc, &x| (acc << 8) | u64::from(x));
+                    out.push(BeastMessage {
+                        timestamp: ts,
+                        signal: self.frame[6],
+                        data: self.frame[7..].to_vec(),
+                    });
+                }
+                self.kind = None;
+                self.frame.clear();
+            }
+        }
+    }
+
+    fn start(&mut self, kind: u8) {
+        self.frame.clear();
+        self.kind = matches!(kind, b'1' | b'2' | b'3').then_some(kind);
+        if self.kind.is_none() {
+            self.skipped += 1;
+        }
+    }
+}
+
+/// Accepts Beast input connections until `shutdown`: each message is parity-checked as the
+/// demodulator's are (DF11/17/18 with a clean CRC teach the address filter; address/parity
+/// replies count only for known addresses), decoded, and handed to the core as a block
+/// stamped with the daemon's stream time.
+pub async fn serve_beast_in(
+    listener: TcpListener,
+    blocks: tokio::sync::mpsc::Sender<crate::source::Block>,
+    epoch: std::time::Instant,
+    counters: Arc<FeedCounters>,
+    shutdown: impl std::future::Future<Output = ()>,
+) {
+    use tokio::io::AsyncReadExt;
+    tokio::pin!(shutdown);
+    let checker = Arc::new(dsp::FrameChecker::new(dsp::RepairConfig::default()));
+    let filter = Arc::new(std::sync::Mutex::new(dsp::filter::AddressFilter::new(
+        4096,
+        60 * 12_000_000,
+    )));
+    loop {
+        let (mut socket, peer) = tokio::select! {
+            _ = &mut shutdown => return,
+            accepted = listener.accept() => match accepted {
+                Ok(a) => a,
+                Err(e) => {
+                    tracing::warn!("beast input accept: {e}");
+                    tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+                    continue;
+                }
+            },
+        };
+        let clients = &counters.clients[index(Feed::BeastIn)];
+        if clients.load(Ordering::Relaxed) >= MAX_CLIENTS {
+            continue;
+        }
+        clients.fetch_add(1, Ordering::Relaxed);
+        tracing::info!(%peer, "beast input connected");
+        let (blocks, counters, checker, filter) = (
+            blocks.clone(),
+            counters.clone(),
+            checker.clone(),
+            filter.clone(),
+        );
+        tokio::spawn(async move {
+            let mut parser = BeastParser::default();
+            let mut buf = vec![0u8; 16 * 1024];
+            let mut messages = Vec::new();
+            loop {
+                let n = match socket.read(&mut buf).await {
+                    Ok(0) | Err(_) => break,
+                    Ok(n) => n,
+                };
+                parser.push(&buf[..n], &mut messages);
+                let t = epoch.elapsed().as_secs_f64();
+                let mut heard = Vec::new();
+                for m in messages.drain(..) {
+                    let checked = match filter.lock() {
+                        Ok(mut f) => check_beast(&checker, &mut f, &m, t),
+                        Err(_) => None,
+                    };
+                    match checked {
+                        Some(h) => heard.push(h),
+                        None => {
+                            counters.beast_in_rejected.fetch_add(1, Ordering::Relaxed);
+                        }
+                    }
+                }
+                if heard.is_empty() {
+                    continue;
+                }
+                counters
+                    .beast_in_messages
+                    .fetch_add(heard.len() as u64, Ordering::Relaxed);
+                let block = crate::source::Block {
+                    heard,
+                    uat: Vec::new(),
+                    uat_frames: Vec::new(),
+                    stream_s: t,
+                    at: std::time::Instant::now(),
+                };
+                if blocks.send(block).await.is_err() {
+                    break;
+                }
+            }
+            counters.clients[index(Feed::BeastIn)].fetch_sub(1, Ordering::Relaxed);
+            tracing::info!(%peer, "beast input disconnected");
+        });
+    }
+}
+
+/// One Beast message through the parity check and the decoder.
+fn check_beast(
+    checker: &dsp::FrameChecker,
+    filter: &mut dsp::filter::AddressFilter,
+    m: &BeastMessage,
+    t: f64,
+) -> Option<crate::source::Heard> {
+    let mut bytes = [0u8; 14];
+    bytes.get_mut(..m.data.len())?.copy_from_slice(&m.data);
+    let now = (t * 12e6) as u64;
+    let checked = checker.check(&mut bytes, &[], filter, now).ok()?;
+    let df = dsp::frame::df_of(bytes[0]);
+    if matches!(df, 11 | 17 | 18) && checked.corrected_bits == 0 && !checked.iid_overlay {
+        filter.insert(checked.address, now);
+    }
+    let amplitude = f32::from(m.signal.max(1)) / 255.0;
+    let frame = Frame {
+        bytes,
+        len_bits: (m.data.len() * 8) as u8,
+        address: checked.address,
+        corrected_bits: checked.corrected_bits,
+        address_recovered: checked.address_recovered,
+        sample: 0.0,
+        timestamp_12mhz: m.timestamp,
+        signal_dbfs: 20.0 * amplitude.log10(),
+        noise_dbfs: f32::NEG_INFINITY,
+    };
+    Some(crate::source::Heard {
+        message: dsp::decode::decode(&frame),
+        frame,
+        t,
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -349,6 +554,36 @@ mod tests {
         assert_eq!(&out[2..9], &[0, 0, 0, 0xb7, 0x1b, 0, 255]);
         assert_eq!(&out[9..15], &[0x8d, 0x1a, 0x1a, 0x1a, 0x1a, 0x1a]);
         assert_eq!(out.len(), 2 + 7 + 14 + 3);
+    }
+
+    #[test]
+    fn beast_round_trips_through_the_parser_in_any_chunking() {
+        let frames = [
+            frame("8D1A1A1A58C382D690C8AC2863A7", 0x1a1a1a),
+            frame("5D4840D6C3A7A2", 0x4840d6),
+        ];
+        let mut stream = b"junk".to_vec();
+        for (i, f) in frames.iter().enumerate() {
+            beast_frame(f, 1.0 + i as f64, -6.0, &mut stream);
+        }
+        stream.extend_from_slice(&[0x1a, b'1', 0, 0, 0, 0, 0, 1, 9, 0x12, 0x34]); // Mode A/C
+        stream.extend_from_slice(&[0x1a, b'3', 1, 2]); // cut short at the end
+        for chunk in [1, 3, 7, stream.len()] {
+            let mut p = BeastParser::default();
+            let mut out = Vec::new();
+            for c in stream.chunks(chunk) {
+                p.push(c, &mut out);
+            }
+            assert_eq!(out.len(), 2, "chunks of {chunk}");
+            assert_eq!(out[0].data, frames[0].data());
+            assert_eq!(out[0].timestamp, 12_000_000);
+            assert_eq!(out[0].signal, 128); // −6 dBFS
+            assert_eq!(
+                (out[1].data.as_slice(), out[1].timestamp),
+                (frames[1].data(), 24_000_000)
+            );
+            assert_eq!(p.skipped, 4);
+        }
     }
 
     #[test]

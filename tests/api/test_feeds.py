@@ -145,3 +145,47 @@ def test_a_feed_port_in_use_is_reported_and_the_rest_still_serves(daemon):
         assert "feed not started" in d.output() and "sbs" in d.output()
     finally:
         taken.close()
+
+
+def beast(hex_msg, ts, signal=100):
+    body = ts.to_bytes(6, "big") + bytes([signal]) + bytes.fromhex(hex_msg)
+    kind = b"3" if len(hex_msg) == 28 else b"2"
+    return b"\x1a" + kind + body.replace(b"\x1a", b"\x1a\x1a")
+
+
+def test_beast_input_joins_the_picture(daemon):
+    port = free_port()
+    config = ("[simulator]\naircraft = 0\nuat_aircraft = 0\nfisb = false\n"
+              f'[feeds]\nraw = ""\nsbs = ""\nbeast = ""\nuat_raw = ""\nbeast_in = "127.0.0.1:{port}"\n')
+    d = daemon("--lat", "52.3", "--lon", "4.0", config=config)
+    messages = [
+        "8D4840D6202CC371C32CE0576098",  # KLM1023 identification
+        "8D40621D58C382D690C8AC2863A7",  # position, even
+        "8D40621D58C386435CC412692AD6",  # position, odd
+        "8D485020994409940838175B284F",  # velocity
+    ]
+    damaged = bytearray.fromhex(messages[3])
+    damaged[5] ^= 0x41  # two bits: beyond what a DF17 repair is allowed
+    stream = b"garbage" + b"".join(beast(m, 12_000_000 * (i + 1)) for i, m in enumerate(messages))
+    stream += beast(damaged.hex(), 60_000_000)
+    with socket.create_connection(("127.0.0.1", port), timeout=5) as s:
+        s.sendall(stream[:13])
+        time.sleep(0.2)
+        s.sendall(stream[13:])
+
+        def picture():
+            with urllib.request.urlopen(d.url + "/data/aircraft.json", timeout=5) as r:
+                return {a["hex"]: a for a in json.loads(r.read())["aircraft"]}
+        deadline = time.time() + 10
+        while time.time() < deadline and len(picture()) < 3:
+            time.sleep(0.1)
+        seen = picture()
+    assert set(seen) == {"4840d6", "40621d", "485020"}, seen
+    assert seen["4840d6"]["flight"].strip() == "KLM1023"
+    # The odd frame came last, so the position is the odd one's (pyModeS: 52.26578, 3.93899).
+    assert abs(seen["40621d"]["lat"] - 52.26578) < 1e-4 and abs(seen["40621d"]["lon"] - 3.93899) < 1e-4
+    assert abs(seen["485020"]["gs"] - 159.2) < 1
+    with urllib.request.urlopen(d.url + "/metrics", timeout=5) as r:
+        metrics = r.read().decode()
+    assert re.search(r"^skyspy_beast_in_messages_total 4$", metrics, re.M), metrics
+    assert re.search(r"^skyspy_beast_in_rejected_total 1$", metrics, re.M)

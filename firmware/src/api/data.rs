@@ -154,12 +154,23 @@ pub async fn metrics(State(hub): State<Arc<Hub>>) -> Response {
         crate::feeds::Feed::Sbs,
         crate::feeds::Feed::Beast,
         crate::feeds::Feed::UatRaw,
+        crate::feeds::Feed::BeastIn,
     ] {
         feed_clients
             .get_or_create(&vec![("feed".to_string(), feed.name().to_string())])
             .set(hub.feed_counters.clients(feed) as i64);
     }
     registry.register("feed_clients", "TCP feed clients", feed_clients);
+    registry.register(
+        "beast_in_messages",
+        "Beast input messages that passed the parity check",
+        counter(load(&hub.feed_counters.beast_in_messages)),
+    );
+    registry.register(
+        "beast_in_rejected",
+        "Beast input messages that failed it",
+        counter(load(&hub.feed_counters.beast_in_rejected)),
+    );
     registry.register(
         "feed_missed_chunks",
         "Feed chunks slow clients missed",
