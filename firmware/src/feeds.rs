@@ -269,17 +269,21 @@ fn date_time(wall_ms: u64) -> (String, String) {
     )
 }
 
-/// Serves one feed on `listener` until `shutdown` resolves.
-pub async fn serve(
+/// Accepts clients of `feed` until `shutdown`, at most [`MAX_CLIENTS`] at a time, running
+/// `client` for each on its own task (counted in `counters` while it runs).
+async fn accept_clients<F, Fut>(
     feed: Feed,
     listener: TcpListener,
-    chunks: broadcast::Sender<Arc<FeedChunk>>,
     counters: Arc<FeedCounters>,
     shutdown: impl std::future::Future<Output = ()>,
-) {
+    mut client: F,
+) where
+    F: FnMut(tokio::net::TcpStream) -> Fut,
+    Fut: std::future::Future<Output = ()> + Send + 'static,
+{
     tokio::pin!(shutdown);
     loop {
-        let (mut socket, peer) = tokio::select! {
+        let (socket, peer) = tokio::select! {
             _ = &mut shutdown => return,
             accepted = listener.accept() => match accepted {
                 Ok(a) => a,
@@ -296,9 +300,30 @@ pub async fn serve(
             continue;
         }
         clients.fetch_add(1, Ordering::Relaxed);
-        let mut rx = chunks.subscribe();
+        tracing::debug!(feed = feed.name(), %peer, "feed client connected");
+        let running = client(socket);
         let counters = counters.clone();
         tokio::spawn(async move {
+            running.await;
+            counters.clients[index(feed)].fetch_sub(1, Ordering::Relaxed);
+            tracing::debug!(feed = feed.name(), %peer, "feed client left");
+        });
+    }
+}
+
+/// Serves one output feed on `listener` until `shutdown` resolves.
+pub async fn serve(
+    feed: Feed,
+    listener: TcpListener,
+    chunks: broadcast::Sender<Arc<FeedChunk>>,
+    counters: Arc<FeedCounters>,
+    shutdown: impl std::future::Future<Output = ()>,
+) {
+    let shared = counters.clone();
+    accept_clients(feed, listener, shared, shutdown, move |mut socket| {
+        let mut rx = chunks.subscribe();
+        let counters = counters.clone();
+        async move {
             let _ = socket.set_nodelay(true);
             loop {
                 let chunk = match rx.recv().await {
@@ -320,10 +345,9 @@ pub async fn serve(
                     .bytes
                     .fetch_add(part.len() as u64, Ordering::Relaxed);
             }
-            counters.clients[index(feed)].fetch_sub(1, Ordering::Relaxed);
-            tracing::debug!(feed = feed.name(), %peer, "feed client left");
-        });
-    }
+        }
+    })
+    .await;
 }
 
 /// A message in a Beast stream.
@@ -409,81 +433,69 @@ pub async fn serve_beast_in(
     shutdown: impl std::future::Future<Output = ()>,
 ) {
     use tokio::io::AsyncReadExt;
-    tokio::pin!(shutdown);
     let checker = Arc::new(dsp::FrameChecker::new(dsp::RepairConfig::default()));
     let filter = Arc::new(std::sync::Mutex::new(dsp::filter::AddressFilter::new(
         4096,
         60 * 12_000_000,
     )));
-    loop {
-        let (mut socket, peer) = tokio::select! {
-            _ = &mut shutdown => return,
-            accepted = listener.accept() => match accepted {
-                Ok(a) => a,
-                Err(e) => {
-                    tracing::warn!("beast input accept: {e}");
-                    tokio::time::sleep(std::time::Duration::from_millis(100)).await;
-                    continue;
-                }
-            },
-        };
-        let clients = &counters.clients[index(Feed::BeastIn)];
-        if clients.load(Ordering::Relaxed) >= MAX_CLIENTS {
-            continue;
-        }
-        clients.fetch_add(1, Ordering::Relaxed);
-        tracing::info!(%peer, "beast input connected");
-        let (blocks, counters, checker, filter) = (
-            blocks.clone(),
-            counters.clone(),
-            checker.clone(),
-            filter.clone(),
-        );
-        tokio::spawn(async move {
-            let mut parser = BeastParser::default();
-            let mut buf = vec![0u8; 16 * 1024];
-            let mut messages = Vec::new();
-            loop {
-                let n = match socket.read(&mut buf).await {
-                    Ok(0) | Err(_) => break,
-                    Ok(n) => n,
-                };
-                parser.push(&buf[..n], &mut messages);
-                let t = epoch.elapsed().as_secs_f64();
-                let mut heard = Vec::new();
-                for m in messages.drain(..) {
-                    let checked = match filter.lock() {
-                        Ok(mut f) => check_beast(&checker, &mut f, &m, t),
-                        Err(_) => None,
+    let shared = counters.clone();
+    accept_clients(
+        Feed::BeastIn,
+        listener,
+        shared,
+        shutdown,
+        move |mut socket| {
+            let (blocks, counters, checker, filter) = (
+                blocks.clone(),
+                counters.clone(),
+                checker.clone(),
+                filter.clone(),
+            );
+            async move {
+                let mut parser = BeastParser::default();
+                let mut buf = vec![0u8; 16 * 1024];
+                let mut messages = Vec::new();
+                loop {
+                    let n = match socket.read(&mut buf).await {
+                        Ok(0) | Err(_) => break,
+                        Ok(n) => n,
                     };
-                    match checked {
-                        Some(h) => heard.push(h),
-                        None => {
-                            counters.beast_in_rejected.fetch_add(1, Ordering::Relaxed);
+                    parser.push(&buf[..n], &mut messages);
+                    let t = epoch.elapsed().as_secs_f64();
+                    let mut heard = Vec::new();
+                    for m in messages.drain(..) {
+                        let checked = match filter.lock() {
+                            Ok(mut f) => check_beast(&checker, &mut f, &m, t),
+                            Err(_) => None,
+                        };
+                        match checked {
+                            Some(h) => heard.push(h),
+                            None => {
+                                counters.beast_in_rejected.fetch_add(1, Ordering::Relaxed);
+                            }
                         }
                     }
-                }
-                if heard.is_empty() {
-                    continue;
-                }
-                counters
-                    .beast_in_messages
-                    .fetch_add(heard.len() as u64, Ordering::Relaxed);
-                let block = crate::source::Block {
-                    heard,
-                    uat: Vec::new(),
-                    uat_frames: Vec::new(),
-                    stream_s: t,
-                    at: std::time::Instant::now(),
-                };
-                if blocks.send(block).await.is_err() {
-                    break;
+                    if heard.is_empty() {
+                        continue;
+                    }
+                    counters
+                        .beast_in_messages
+                        .fetch_add(heard.len() as u64, Ordering::Relaxed);
+                    let block = crate::source::Block {
+                        heard,
+                        uat: Vec::new(),
+                        uat_frames: Vec::new(),
+                        stream_s: t,
+                        at: std::time::Instant::now(),
+                    };
+                    if blocks.send(block).await.is_err() {
+                        break;
+                    }
                 }
             }
-            counters.clients[index(Feed::BeastIn)].fetch_sub(1, Ordering::Relaxed);
-            tracing::info!(%peer, "beast input disconnected");
-        });
-    }
+        },
+    )
+    .await;
 }
 
 /// One Beast message through the parity check and the decoder.
