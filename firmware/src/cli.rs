@@ -26,6 +26,8 @@ pub enum Command {
     Hex(crate::hex_cmd::HexArgs),
     /// Run the daemon: receive, track, and serve the Realtime API (no radio: the simulator).
     Run(crate::daemon::RunArgs),
+    /// List the RTL-SDR dongles plugged in (index, serial, product), for `[radio.*] device`.
+    Devices,
 }
 
 /// Errors that end the program, each with its exit code (sysexits.h).
@@ -58,5 +60,15 @@ pub fn run(cli: Cli) -> Result<(), CliError> {
         Command::Demo(args) => crate::demo::demo(&args),
         Command::Hex(args) => crate::hex_cmd::hex(&args),
         Command::Run(args) => crate::daemon::main(&args),
+        Command::Devices => {
+            let found = crate::radio::rtlsdr::list();
+            if found.is_empty() {
+                println!("no RTL-SDR dongle found");
+            }
+            for d in found {
+                println!("{}\tserial {:?}\t{}", d.index, d.serial, d.product);
+            }
+            Ok(())
+        }
     }
 }

@@ -13,6 +13,7 @@ export class StatsPanel {
     this.onOutline = onOutline;
     this.panel = document.getElementById('panel-stats');
     this.now = document.getElementById('stats-now');
+    this.radios = document.getElementById('stats-radios');
     this.polar = document.getElementById('polar');
     this.points = []; // {t (s), rate, aircraft, withPos, signal, noise}
     this.outline = [];
@@ -67,7 +68,25 @@ export class StatsPanel {
       r.noise_dbfs != null ? `noise ${fmtNum(r.noise_dbfs, 1, 'dBFS')}` : '',
       s.cpu != null ? `CPU ${fmtNum(s.cpu, 1, '%')}` : '',
     ].filter(Boolean).join(' · ');
+    this.showRadios(s.sdr || {});
     this.update();
+  }
+
+  /// One line per band: what feeds it, and whether it is delivering (with the reason if not).
+  showRadios(sdr) {
+    // 1090 first: JavaScript orders integer-like keys ascending, whatever the server sent.
+    const bands = Object.entries(sdr).sort(([a], [b]) => Number(b) - Number(a));
+    const rows = bands.map(([band, r]) => {
+      const li = document.createElement('li');
+      li.className = r.healthy ? 'ok' : 'bad';
+      li.dataset.band = band;
+      const what = r.device || r.description || r.kind;
+      const state = r.healthy ? `${r.state}, ${r.frames} frames` : `unavailable: ${r.error || r.state}`;
+      const extra = r.dropped_samples ? `, ${r.dropped_samples} samples dropped` : '';
+      li.textContent = `${band} MHz — ${what} — ${state}${extra}`;
+      return li;
+    });
+    this.radios.replaceChildren(...rows);
   }
 
   visible() {
