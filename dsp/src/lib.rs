@@ -10,6 +10,7 @@
 //! daemon's built-in simulator. This crate has no I/O, no clocks and no global state: every
 //! table and filter is owned by the caller, and time is the sample counter.
 
+pub mod beast;
 pub mod consts;
 pub mod convert;
 pub mod cpr;

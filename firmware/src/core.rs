@@ -314,7 +314,7 @@ impl Core {
             }
             if let Some(chunk) = &mut feed {
                 feeds::raw_line(f, &mut chunk.raw);
-                feeds::beast_frame(f, t, f.signal_dbfs, &mut chunk.beast);
+                dsp::beast::beast_frame(f, t, f.signal_dbfs, &mut chunk.beast);
                 let position = fresh.map(|p| feeds::SbsPosition {
                     lat: p.lat,
                     lon: p.lon,
