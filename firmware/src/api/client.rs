@@ -419,8 +419,10 @@ impl Client {
         let mut out = vec![q];
         out.append(&mut self.pending);
         let window = self.take_window(now);
-        let sent = self.send_batched(&out, window);
-        if sent != Sent::Ok {
+        let (sent, delivered) = self.send_batched(&out, window);
+        // The aircraft message leads the first batch: only if that batch was refused did
+        // the client miss it (a later batch refused costs only queued events).
+        if delivered == 0 {
             self.aircraft_refused();
         }
         sent
@@ -466,7 +468,7 @@ impl Client {
         }
         let out = std::mem::take(&mut self.pending);
         let window = self.take_window(now);
-        self.send_batched(&out, window)
+        self.send_batched(&out, window).0
     }
 
     /// How long the queued events waited; the queue starts over.
@@ -477,11 +479,16 @@ impl Client {
     }
 
     /// One event as itself; more as `batch` messages within the count and size bounds.
-    fn send_batched(&mut self, out: &[Queued], window: Duration) -> Sent {
+    /// Returns how the sending ended and how many of the events were handed over.
+    fn send_batched(&mut self, out: &[Queued], window: Duration) -> (Sent, usize) {
         match out {
-            [] => Sent::Ok,
-            [one] => self.emit(one.event, &*one.data),
+            [] => (Sent::Ok, 0),
+            [one] => {
+                let sent = self.emit(one.event, &*one.data);
+                (sent, usize::from(sent == Sent::Ok))
+            }
             _ => {
+                let mut delivered = 0;
                 for chunk in batches(out) {
                     let batch = Batch {
                         events: chunk
@@ -496,10 +503,11 @@ impl Client {
                     };
                     let sent = self.emit("batch", &batch);
                     if sent != Sent::Ok {
-                        return sent;
+                        return (sent, delivered);
                     }
+                    delivered += chunk.len();
                 }
-                Sent::Ok
+                (Sent::Ok, delivered)
             }
         }
     }
