@@ -28,6 +28,9 @@ pub enum Command {
     Run(crate::daemon::RunArgs),
     /// List the RTL-SDR dongles plugged in (index, serial, product), for `[radio.*] device`.
     Devices,
+    /// Apply the SD image's settings file (boot partition) to the system: host name, Wi-Fi,
+    /// SSH keys and the daemon's config. Run at boot by skyspy-setup.service.
+    Setup(crate::setup::SetupArgs),
 }
 
 /// Errors that end the program, each with its exit code (sysexits.h).
@@ -41,6 +44,8 @@ pub enum CliError {
     /// A config file or flag that cannot be used (EX_USAGE: systemd does not restart).
     #[error(transparent)]
     Config(#[from] crate::config::ConfigError),
+    #[error(transparent)]
+    Setup(#[from] crate::setup::SetupError),
 }
 
 impl CliError {
@@ -49,6 +54,8 @@ impl CliError {
             CliError::Input(_) => 65,
             CliError::Io(_) => 74,
             CliError::Config(_) => 64,
+            CliError::Setup(crate::setup::SetupError::Write { .. }) => 74,
+            CliError::Setup(_) => 64,
         }
     }
 }
@@ -67,6 +74,18 @@ pub fn run(cli: Cli) -> Result<(), CliError> {
             }
             for d in found {
                 println!("{}\tserial {:?}\t{}", d.index, d.serial, d.product);
+            }
+            Ok(())
+        }
+        Command::Setup(args) => {
+            use crate::setup::Outcome;
+            let root = &args.root;
+            match crate::setup::apply(&args.settings, root)? {
+                Outcome::Applied => println!("applied {}", args.settings.display()),
+                Outcome::Unchanged => {
+                    println!("{} unchanged since it was applied", args.settings.display())
+                }
+                Outcome::NoFile => println!("no {}: nothing to apply", args.settings.display()),
             }
             Ok(())
         }

@@ -15,6 +15,7 @@ pub mod hex_cmd;
 pub mod positions;
 pub mod radio;
 pub mod safety;
+pub mod setup;
 pub mod source;
 pub mod stats;
 pub mod track;
