@@ -41,9 +41,23 @@ def socket_io(url):
         got["snapshot"] = data
         snapshot.set()
 
+    # The first snapshot may come inside a `batch` with the stats tick the client is also
+    # subscribed to by default (protocol.md, batching).
+    @sio.on("batch")
+    def _batch(data):
+        for item in data.get("events", []):
+            if item.get("event") == "aircraft:snapshot":
+                _snapshot(item["data"])
+
+    seen = []
+
+    @sio.on("*")
+    def _other(event, data):
+        seen.append(event)
+
     sio.connect(url, transports=["websocket"], wait_timeout=30)
     if not snapshot.wait(30):
-        raise SystemExit("FAIL no aircraft:snapshot within 30 s of connecting")
+        raise SystemExit(f"FAIL no aircraft:snapshot within 30 s of connecting; other events: {seen[:20]}")
     reply = sio.call("request", {"type": "system-status", "request_id": "image"}, timeout=30)
     sio.disconnect()
     return got["snapshot"], reply
