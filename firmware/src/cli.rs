@@ -79,8 +79,7 @@ pub fn run(cli: Cli) -> Result<(), CliError> {
         }
         Command::Setup(args) => {
             use crate::setup::Outcome;
-            let root = &args.root;
-            match crate::setup::apply(&args.settings, root)? {
+            match crate::setup::apply(&args.settings, &args.root)? {
                 Outcome::Applied => println!("applied {}", args.settings.display()),
                 Outcome::Unchanged => {
                     println!("{} unchanged since it was applied", args.settings.display())

@@ -313,3 +313,34 @@ fn devices_lists_dongles_or_says_there_are_none() {
         "{out}"
     );
 }
+
+#[test]
+fn setup_applies_a_settings_file_and_refuses_a_bad_one_with_exit_64() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path().join("root");
+    let settings = dir.path().join("skyspy.toml");
+    let root_arg = root.to_str().unwrap();
+    let settings_arg = settings.to_str().unwrap();
+
+    std::fs::write(&settings, "[system]\nhostname = \"radar\"\n").unwrap();
+    let out = skyspy(&["setup", "--settings", settings_arg, "--root", root_arg]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(
+        std::fs::read_to_string(root.join("etc/hostname")).unwrap(),
+        "radar\n"
+    );
+
+    std::fs::write(&settings, "[system]\nwifi_ssid = \"Home\"\n").unwrap();
+    let out = skyspy(&["setup", "--settings", settings_arg, "--root", root_arg]);
+    assert_eq!(out.status.code(), Some(64));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("system.wifi_country"), "{stderr}");
+    assert_eq!(
+        std::fs::read_to_string(root.join("etc/hostname")).unwrap(),
+        "radar\n"
+    );
+}
