@@ -6,8 +6,8 @@ use dsp::cpr::Position;
 use dsp::decode::decode_bytes;
 use dsp::gen::encode;
 use rand::{Rng, SeedableRng};
-use skyspy::safety::{closest_approach, SafetyConfig, SafetyEngine, State};
-use skyspy::track::{TrackConfig, TrackTable};
+use skyspy::core::safety::{closest_approach, SafetyConfig, SafetyEngine, State};
+use skyspy::core::track::{TrackConfig, TrackTable};
 use std::hint::black_box;
 
 const HOME: Position = Position {

@@ -6,7 +6,7 @@ use dsp::cpr::Position;
 use dsp::decode::{decode, Message};
 use dsp::gen::{generate, TrafficConfig};
 use dsp::{IqFormat, Receiver, RepairConfig, SampleRate};
-use skyspy::track::{TrackConfig, TrackTable};
+use skyspy::core::track::{TrackConfig, TrackTable};
 use std::hint::black_box;
 
 fn messages() -> Vec<(Message, f32, f64)> {

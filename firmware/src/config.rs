@@ -57,7 +57,6 @@
 //! rules_file = "alert-rules.json"
 //! ```
 
-use crate::radio::{DeviceSelector, Gain};
 use serde::Deserialize;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
@@ -84,7 +83,7 @@ pub struct Config {
     pub radio: RadiosConfig,
     pub simulator: SimulatorConfig,
     pub api: ApiConfig,
-    pub feeds: crate::feeds::FeedsConfig,
+    pub feeds: FeedsConfig,
     pub alerts: AlertsConfig,
 }
 
@@ -215,6 +214,109 @@ impl Default for SimulatorConfig {
             emergency_after_s: Some(30.0),
             emergency_for_s: 60.0,
         }
+    }
+}
+
+/// Which device: a serial number (as `rtl_eeprom` sets it; what to use with several dongles)
+/// or an index in the order the bus lists them.
+#[derive(Clone, Debug, PartialEq, Eq, Deserialize, serde::Serialize)]
+#[serde(untagged)]
+pub enum DeviceSelector {
+    Index(usize),
+    Serial(String),
+}
+
+impl std::fmt::Display for DeviceSelector {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            DeviceSelector::Index(i) => write!(f, "#{i}"),
+            DeviceSelector::Serial(s) => write!(f, "with serial {s}"),
+        }
+    }
+}
+
+/// Gain: fixed (dB; the driver picks the nearest step the tuner has) or automatic
+/// ([`agc`]: backs off on clipping, raises on a noise floor lost in quantisation).
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum Gain {
+    Auto,
+    Fixed(f64),
+}
+
+impl serde::Serialize for Gain {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        match self {
+            Gain::Auto => s.serialize_str("auto"),
+            Gain::Fixed(db) => s.serialize_f64(*db),
+        }
+    }
+}
+
+impl<'de> Deserialize<'de> for Gain {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        #[derive(Deserialize)]
+        #[serde(untagged)]
+        enum Raw {
+            Text(String),
+            Number(f64),
+        }
+        match Raw::deserialize(d)? {
+            Raw::Text(t) if t == "auto" => Ok(Gain::Auto),
+            Raw::Number(n) => Ok(Gain::Fixed(n)),
+            Raw::Text(t) => Err(serde::de::Error::custom(format!(
+                "gain must be \"auto\" or a number of dB, not {t:?}"
+            ))),
+        }
+    }
+}
+
+/// `[feeds]`: where each feed listens; an empty string turns it off.
+#[derive(Clone, Debug, Deserialize, serde::Serialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct FeedsConfig {
+    pub raw: String,
+    pub sbs: String,
+    pub beast: String,
+    pub uat_raw: String,
+    /// Beast input: messages pushed here join the picture (CRC-checked like our own).
+    pub beast_in: String,
+}
+
+impl Default for FeedsConfig {
+    fn default() -> Self {
+        Self {
+            raw: "0.0.0.0:30002".into(),
+            sbs: "0.0.0.0:30003".into(),
+            beast: "0.0.0.0:30005".into(),
+            uat_raw: "0.0.0.0:30978".into(),
+            beast_in: "0.0.0.0:30004".into(),
+        }
+    }
+}
+
+impl FeedsConfig {
+    /// Each configured feed and its address; the error names the key of a bad one.
+    pub fn listeners(&self) -> Result<Vec<(&'static str, SocketAddr)>, (&'static str, String)> {
+        let mut out = Vec::new();
+        for (key, text) in [
+            ("feeds.raw", &self.raw),
+            ("feeds.sbs", &self.sbs),
+            ("feeds.beast", &self.beast),
+            ("feeds.uat_raw", &self.uat_raw),
+            ("feeds.beast_in", &self.beast_in),
+        ] {
+            if text.is_empty() {
+                continue;
+            }
+            let addr = text.parse().map_err(|_| {
+                (
+                    key,
+                    format!("must be ADDRESS:PORT or \"\" (off), not {text:?}"),
+                )
+            })?;
+            out.push((key, addr));
+        }
+        Ok(out)
     }
 }
 

@@ -1,299 +1,204 @@
-//! `skyspy run`: the daemon. [`run`] wires source → core → API on a listener the caller
-//! bound, until `shutdown` resolves — so tests start the whole daemon on port 0.
+//! The daemon: [`run`] wires sources → core → API and feeds on a listener the caller bound,
+//! until `shutdown` resolves — so tests start the whole daemon on port 0.
+//!
+//! ```text
+//!  sources (DSP threads) ──Block──→ core ──World, Stats, CoreEvent──→ API (Socket.IO, HTTP)
+//!  Beast input (TCP) ───────Block──→  │  ──HeardBatch──────────────→ feeds (TCP)
+//!                       rules service ┘ (alert rules on disk)
+//! ```
 
-use crate::alerts::store::RuleStore;
-use crate::api::{self, ApiSettings, Hub};
-use crate::cli::CliError;
-use crate::config::{AuthMode, Config, ConfigError, SourceKind};
-use crate::core::{Core, CoreCounters, CoreSettings};
-use crate::source::{Source, SourceSet};
+use crate::api::{self, ApiSettings, Hub, Links};
+use crate::config::Config;
+use crate::core::alerts::service::{self, RuleCmd};
+use crate::core::alerts::store::RuleStore;
+use crate::core::{Cmd, Core, CoreCounters, CoreSettings, HeardBatch};
+use crate::feeds::{self, Feed, FeedCounters};
+use crate::source::beast_in::{self, BeastInCounters};
+use crate::source::{Block, Source, SourceSet, SourceStatus};
 use dsp::cpr::Position;
 use std::future::Future;
-use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::Duration;
 use tokio::net::TcpListener;
-use tokio::sync::{mpsc, watch};
+use tokio::sync::{broadcast, mpsc, watch};
+use tokio::task::JoinHandle;
 
-#[derive(clap::Args, Debug, Default)]
-pub struct RunArgs {
-    /// TOML config file (see docs/api.md for every key); flags below override it.
-    #[arg(long)]
-    pub config: Option<PathBuf>,
-    /// Replay this IQ file at real-time speed instead of using a radio.
-    #[arg(long, conflicts_with = "simulate")]
-    pub replay: Option<PathBuf>,
-    /// Replay sample format: cu8, cs16 or cf32.
-    #[arg(long, requires = "replay")]
-    pub format: Option<String>,
-    /// Replay sample rate: 2.4M or 2.0M.
-    #[arg(long, requires = "replay")]
-    pub rate: Option<String>,
-    /// Which band the replay is of: 1090 or 978 (UAT at 2.083333 MS/s).
-    #[arg(long, requires = "replay")]
-    pub band: Option<u16>,
-    /// Replay speed (1 = real time).
-    #[arg(long, requires = "replay")]
-    pub speed: Option<f64>,
-    /// Start the replay again when it ends.
-    #[arg(long = "loop", requires = "replay")]
-    pub looping: bool,
-    /// Use the built-in simulator (live traffic through the real demodulator).
-    #[arg(long)]
-    pub simulate: bool,
-    /// Simulated aircraft.
-    #[arg(long)]
-    pub aircraft: Option<usize>,
-    /// Address and port to serve on (default 0.0.0.0:8080).
-    #[arg(long)]
-    pub listen: Option<String>,
-    /// Receiver latitude.
-    #[arg(long, requires = "lon", allow_hyphen_values = true)]
-    pub lat: Option<f64>,
-    /// Receiver longitude.
-    #[arg(long, requires = "lat", allow_hyphen_values = true)]
-    pub lon: Option<f64>,
-    /// public, private or hybrid.
-    #[arg(long)]
-    pub auth: Option<AuthMode>,
-    /// Alert rules file.
-    #[arg(long)]
-    pub rules_file: Option<PathBuf>,
-    /// Check the configuration and exit (0: usable; 64 with the problem otherwise).
-    #[arg(long)]
-    pub check: bool,
+/// Why the daemon could not run.
+#[derive(Debug, thiserror::Error)]
+pub enum DaemonError {
+    /// A source the config names cannot be used (a replay file that cannot be opened).
+    #[error("{0}")]
+    Source(String),
+    #[error(transparent)]
+    Io(#[from] std::io::Error),
 }
 
-/// The config from the file (if any) with the flags applied, validated.
-pub fn config_from(args: &RunArgs) -> Result<Config, ConfigError> {
-    let mut c = match &args.config {
-        Some(path) => Config::load(path)?,
-        None => Config::default(),
-    };
-    if let Some(f) = &args.replay {
-        c.source.kind = SourceKind::Replay;
-        c.source.file = Some(f.clone());
-    }
-    if args.simulate {
-        c.source.kind = SourceKind::Simulator;
-    }
-    if let Some(v) = &args.format {
-        c.source.format = v.clone();
-    }
-    if let Some(v) = &args.rate {
-        c.source.rate = v.clone();
-    }
-    if let Some(v) = args.band {
-        c.source.band = v;
-    }
-    if let Some(v) = args.speed {
-        c.source.speed = v;
-    }
-    c.source.looping |= args.looping;
-    if let Some(v) = args.aircraft {
-        c.simulator.aircraft = v;
-    }
-    if let Some(v) = &args.listen {
-        c.api.listen = v.clone();
-    }
-    if let (Some(lat), Some(lon)) = (args.lat, args.lon) {
-        c.receiver.lat = lat;
-        c.receiver.lon = lon;
-    }
-    if let Some(a) = args.auth {
-        c.api.auth = a;
-    }
-    if let Some(r) = &args.rules_file {
-        c.alerts.rules_file = r.clone();
-    }
-    c.validate()?;
-    Ok(c)
-}
-
-/// `skyspy run` from the command line: logging, the runtime, SIGTERM/Ctrl-C.
-pub fn main(args: &RunArgs) -> Result<(), CliError> {
-    let config = config_from(args)?;
-    if args.check {
-        println!("configuration OK");
-        return Ok(());
-    }
-    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
-    // A second init (tests running main twice) keeps the first subscriber.
-    let _ = tracing_subscriber::fmt().with_env_filter(filter).try_init();
-    let rt = tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()?;
-    rt.block_on(async {
-        let listener = TcpListener::bind(config.listen()).await.map_err(|e| {
-            CliError::Io(std::io::Error::new(
-                e.kind(),
-                format!("cannot listen on {}: {e}", config.listen()),
-            ))
-        })?;
-        run(listener, config, terminate()).await
-    })
-}
-
-/// Feeds systemd's watchdog every `every` while the core answers a request within it.
-async fn watchdog(
-    core: mpsc::Sender<crate::core::Cmd>,
-    every: Duration,
-    shutdown: impl Future<Output = ()>,
-) {
-    tokio::pin!(shutdown);
-    let mut tick = tokio::time::interval(every);
-    loop {
-        tokio::select! {
-            _ = &mut shutdown => return,
-            _ = tick.tick() => {}
-        }
-        let (tx, rx) = tokio::sync::oneshot::channel();
-        if core.try_send(crate::core::Cmd::StatsSummary(tx)).is_err() {
-            continue;
-        }
-        if let Ok(Ok(_)) = tokio::time::timeout(every, rx).await {
-            let _ = sd_notify::notify(&[sd_notify::NotifyState::Watchdog]);
-        } else {
-            tracing::warn!("the core did not answer within {every:?}: watchdog not fed");
-        }
-    }
-}
-
-/// Resolves on SIGTERM or Ctrl-C.
-async fn terminate() {
-    #[cfg(unix)]
-    {
-        use tokio::signal::unix::{signal, SignalKind};
-        match signal(SignalKind::terminate()) {
-            Ok(mut term) => {
-                tokio::select! {
-                    _ = term.recv() => {}
-                    _ = tokio::signal::ctrl_c() => {}
-                }
-            }
-            Err(_) => {
-                let _ = tokio::signal::ctrl_c().await;
-            }
-        }
-    }
-    #[cfg(not(unix))]
-    {
-        let _ = tokio::signal::ctrl_c().await;
-    }
-}
-
-/// Runs the daemon on `listener` until `shutdown` resolves.
+/// Runs the daemon with the sources its config names until `shutdown` resolves.
 pub async fn run(
     listener: TcpListener,
     config: Config,
     shutdown: impl Future<Output = ()> + Send + 'static,
-) -> Result<(), CliError> {
-    let sources = Source::all_from_config(&config).map_err(CliError::Input)?;
-    let set = SourceSet(sources.iter().map(|(_, s)| s.clone()).collect());
-    let now_unix = SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |d| d.as_secs());
-    let (rules, problem) = RuleStore::open(&config.alerts.rules_file, now_unix);
-    if let Some(p) = problem {
-        tracing::warn!("{p}");
-    }
-    let receiver = Position {
-        lat: config.receiver.lat,
-        lon: config.receiver.lon,
-    };
-    let stats_every =
-        Duration::from_secs_f64(1.0 / config.api.stats_hz).min(Duration::from_secs(1));
-    let counters = Arc::new(CoreCounters::default());
-    let (core, outputs) = Core::new(
-        CoreSettings {
-            receiver,
-            rules,
-            speed: if config.source.kind == SourceKind::Replay {
-                config.source.speed
-            } else {
-                1.0
+) -> Result<(), DaemonError> {
+    let sources = Source::all_from_config(&config).map_err(DaemonError::Source)?;
+    run_with_sources(listener, config, sources, shutdown).await
+}
+
+/// The daemon's spine: the core with its clock, the alert rules' owner, and the API's hub
+/// over them with its fan-out — everything but the sockets and the DSP threads.
+pub struct Spine {
+    pub hub: Arc<Hub>,
+    /// Where sources send their blocks.
+    pub blocks: mpsc::Sender<Block>,
+    /// What the core heard, for the feeds.
+    pub heard: broadcast::Sender<Arc<HeardBatch>>,
+    pub core: mpsc::Sender<Cmd>,
+    tasks: Vec<JoinHandle<()>>,
+    rules_task: JoinHandle<()>,
+}
+
+impl Spine {
+    /// Starts the spine for `sources`; its tasks end once `stop` turns true.
+    pub fn start(config: &Config, sources: SourceSet, stop: watch::Receiver<bool>) -> Spine {
+        let stopped = move || {
+            let mut rx = stop.clone();
+            async move {
+                let _ = rx.wait_for(|s| *s).await;
+            }
+        };
+        // The alert rules: read once here, then owned by their service, which saves changes
+        // off the core's task and hands the core each saved set.
+        let (store, problem) =
+            RuleStore::open(&config.alerts.rules_file, crate::wall::now_ms() / 1000);
+        if let Some(p) = problem {
+            tracing::warn!("{p}");
+        }
+        let (rules_tx, rules_rx) = watch::channel(service::compiled(&store));
+        let (rule_cmds, rule_cmds_rx) = mpsc::channel::<RuleCmd>(64);
+        let rules_task = tokio::spawn(service::run(store, rule_cmds_rx, rules_tx));
+
+        let receiver = Position {
+            lat: config.receiver.lat,
+            lon: config.receiver.lon,
+        };
+        let mut settings = CoreSettings::new(receiver);
+        settings.stats_every =
+            Duration::from_secs_f64(1.0 / config.api.stats_hz).min(Duration::from_secs(1));
+        let counters = Arc::new(CoreCounters::default());
+        let (core, outputs) = Core::new(settings, sources.clone(), rules_rx, counters.clone());
+        let (blocks, blocks_rx) = mpsc::channel(32);
+        let (cmd_tx, cmd_rx) = mpsc::channel(256);
+        let core_task = tokio::spawn(core.run(blocks_rx, cmd_rx, stopped()));
+
+        let a = &config.api;
+        let hub = Arc::new(Hub::new(
+            ApiSettings {
+                auth: a.auth,
+                tokens: a.tokens.clone(),
+                aircraft_hz: a.aircraft_hz,
+                stats_hz: a.stats_hz,
+                batch_window: Duration::from_millis(a.batch_window_ms),
+                ping_interval: Duration::from_secs_f64(a.ping_interval_s),
+                ping_timeout: Duration::from_secs_f64(a.ping_timeout_s),
+                client_queue: a.client_queue,
+                receiver: (receiver.lat, receiver.lon),
             },
-        },
-        set.clone(),
-        counters.clone(),
-    );
+            Links {
+                world: outputs.world,
+                stats: outputs.stats,
+                core: cmd_tx.clone(),
+                rules: rule_cmds,
+                sources,
+                core_counters: counters,
+                feed_counters: Arc::new(FeedCounters::default()),
+                beast_in: Arc::new(BeastInCounters::default()),
+            },
+        ));
+        let fanout = tokio::spawn(api::fanout::run(hub.clone(), outputs.events, stopped()));
+        Spine {
+            hub,
+            blocks,
+            heard: outputs.heard,
+            core: cmd_tx,
+            tasks: vec![core_task, fanout],
+            rules_task,
+        }
+    }
+
+    /// Waits for the tasks to end (after `stop`).
+    pub async fn join(self) {
+        drop(self.blocks);
+        for t in self.tasks {
+            let _ = t.await;
+        }
+        // Every sender of rule requests is gone with the API, so the service ends (a save
+        // under way finishes on its blocking thread whatever happens here).
+        drop(self.hub);
+        let _ = tokio::time::timeout(Duration::from_secs(2), self.rules_task).await;
+    }
+}
+
+/// Runs the daemon with these sources (tests bring scripted ones).
+pub async fn run_with_sources(
+    listener: TcpListener,
+    config: Config,
+    sources: Vec<(Source, Arc<SourceStatus>)>,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> Result<(), DaemonError> {
+    let set = SourceSet(sources.iter().map(|(_, s)| s.clone()).collect());
     let (stop_tx, stop_rx) = watch::channel(false);
-    let stopped = move || {
-        let mut rx = stop_rx.clone();
-        async move {
-            let _ = rx.wait_for(|s| *s).await;
+    let stopped = {
+        let stop_rx = stop_rx.clone();
+        move || {
+            let mut rx = stop_rx.clone();
+            async move {
+                let _ = rx.wait_for(|s| *s).await;
+            }
         }
     };
-    let (blocks_tx, blocks_rx) = mpsc::channel(32);
-    let (cmd_tx, cmd_rx) = mpsc::channel(256);
-    let cmd_probe = cmd_tx.clone();
-    let core_task = tokio::spawn(core.run(blocks_rx, cmd_rx, stats_every, stopped()));
+    let spine = Spine::start(&config, set.clone(), stop_rx);
 
-    let a = &config.api;
-    let hub = Arc::new(Hub::new(
-        ApiSettings {
-            auth: a.auth,
-            tokens: a.tokens.clone(),
-            aircraft_hz: a.aircraft_hz,
-            stats_hz: a.stats_hz,
-            batch_window: Duration::from_millis(a.batch_window_ms),
-            ping_interval: Duration::from_secs_f64(a.ping_interval_s),
-            ping_timeout: Duration::from_secs_f64(a.ping_timeout_s),
-            client_queue: a.client_queue,
-            receiver: (receiver.lat, receiver.lon),
-        },
-        outputs.world,
-        outputs.stats,
-        cmd_tx,
-        set.clone(),
-        counters,
-    ));
-    let fanout = tokio::spawn(api::fanout::run(hub.clone(), outputs.events, stopped()));
-    // Feeds: a port that cannot be bound (in use, no permission) is logged and left out; the
-    // receiver and the API do not depend on it.
-    let epoch = std::time::Instant::now();
+    // Feeds and Beast input: a port that cannot be bound (in use, no permission) is logged and
+    // left out; the receiver and the API do not depend on it.
     let mut feed_tasks = Vec::new();
-    for (feed, addr) in config
+    let listeners = config
         .feeds
         .listeners()
-        .map_err(|(k, m)| CliError::Input(format!("{k}: {m}")))?
-    {
-        match TcpListener::bind(addr).await {
-            Ok(l) => {
-                tracing::info!(feed = feed.name(), %addr, "feed listening");
-                let counters = hub.feed_counters.clone();
-                feed_tasks.push(if feed == crate::feeds::Feed::BeastIn {
-                    tokio::spawn(crate::feeds::serve_beast_in(
-                        l,
-                        blocks_tx.clone(),
-                        epoch,
-                        counters,
-                        stopped(),
-                    ))
-                } else {
-                    tokio::spawn(crate::feeds::serve(
-                        feed,
-                        l,
-                        outputs.feeds.clone(),
-                        counters,
-                        stopped(),
-                    ))
-                });
+        .map_err(|(k, m)| DaemonError::Source(format!("{k}: {m}")))?;
+    for (key, addr) in listeners {
+        let l = match TcpListener::bind(addr).await {
+            Ok(l) => l,
+            Err(e) => {
+                tracing::error!(feed = key, %addr, "feed not started: {e}");
+                continue;
             }
-            Err(e) => tracing::error!(feed = feed.name(), %addr, "feed not started: {e}"),
-        }
+        };
+        tracing::info!(feed = key, %addr, "feed listening");
+        let links = &spine.hub.links;
+        feed_tasks.push(match Feed::of_key(key) {
+            Some(feed) => tokio::spawn(feeds::serve(
+                feed,
+                l,
+                spine.heard.clone(),
+                links.feed_counters.clone(),
+                stopped(),
+            )),
+            None => tokio::spawn(beast_in::serve(
+                l,
+                spine.blocks.clone(),
+                links.beast_in.clone(),
+                stopped(),
+            )),
+        });
     }
-    let (router, io) = api::router(hub);
+    let (router, io) = api::router(spine.hub.clone());
 
     let stop_dsp = Arc::new(AtomicBool::new(false));
     let mut dsp = Vec::new();
-    for (source, status) in sources {
+    for (index, (source, status)) in sources.into_iter().enumerate() {
         tracing::info!(band = status.band, "source: {}", status.description);
-        dsp.push(source.spawn(status, blocks_tx.clone(), stop_dsp.clone(), epoch)?);
+        dsp.push(source.spawn(index, status, spine.blocks.clone(), stop_dsp.clone())?);
     }
-    drop(blocks_tx);
     let addr = listener.local_addr()?;
     tracing::info!(%addr, bands = ?set.bands(), "SkySpy Edge serving the Realtime API");
 
@@ -304,7 +209,7 @@ pub async fn run(
         sd_notify::NotifyState::Status(&format!("serving on {addr}")),
     ]);
     if let Some(period) = sd_notify::watchdog_enabled() {
-        tokio::spawn(watchdog(cmd_probe, period / 2, stopped()));
+        tokio::spawn(watchdog(spine.core.clone(), period / 2, stopped()));
     }
     let server = axum::serve(listener, router).with_graceful_shutdown(async move {
         shutdown.await;
@@ -316,7 +221,7 @@ pub async fn run(
     let _ = sd_notify::notify(&[sd_notify::NotifyState::Stopping]);
     let _ = stop_tx.send(true);
     stop_dsp.store(true, Ordering::Relaxed);
-    let _ = tokio::join!(core_task, fanout);
+    spine.join().await;
     for t in feed_tasks {
         let _ = t.await;
     }
@@ -330,4 +235,25 @@ pub async fn run(
     served?;
     tracing::info!("stopped");
     Ok(())
+}
+
+/// Feeds systemd's watchdog every `every` while the core answers a request within it.
+async fn watchdog(core: mpsc::Sender<Cmd>, every: Duration, shutdown: impl Future<Output = ()>) {
+    tokio::pin!(shutdown);
+    let mut tick = tokio::time::interval(every);
+    loop {
+        tokio::select! {
+            _ = &mut shutdown => return,
+            _ = tick.tick() => {}
+        }
+        let (tx, rx) = tokio::sync::oneshot::channel();
+        if core.try_send(Cmd::StatsSummary(tx)).is_err() {
+            continue;
+        }
+        if let Ok(Ok(_)) = tokio::time::timeout(every, rx).await {
+            let _ = sd_notify::notify(&[sd_notify::NotifyState::Watchdog]);
+        } else {
+            tracing::warn!("the core did not answer within {every:?}: watchdog not fed");
+        }
+    }
 }

@@ -1,22 +1,18 @@
-//! SkySpy Edge: everything that touches the world (files, devices, time, the network) around
-//! the pure signal processing of the `dsp` crate.
+//! SkySpy Edge: everything that touches the world (devices, files, time, the network) around
+//! the pure signal processing of the `dsp` crate. The modules follow the data:
+//!
+//! ```text
+//!  source (DSP threads) → core (the picture and its clock) → api (Socket.IO, HTTP)
+//!                                                          → feeds (TCP)
+//!  daemon wires them; cli sits on top; config is data every part reads its section of.
+//! ```
 
-pub mod airspace;
-pub mod alerts;
 pub mod api;
 pub mod cli;
 pub mod config;
 pub mod core;
 pub mod daemon;
-pub mod decode_cmd;
-pub mod demo;
 pub mod feeds;
-pub mod hex_cmd;
-pub mod positions;
-pub mod radio;
-pub mod safety;
-pub mod setup;
+mod net;
 pub mod source;
-pub mod stats;
-pub mod track;
-pub mod uat_cmd;
+pub mod wall;

@@ -4,10 +4,10 @@
 use dsp::cpr::Position;
 use dsp::decode::decode_bytes;
 use dsp::gen::encode;
-use skyspy::alerts::rule::{Rule, RuleSpec};
-use skyspy::alerts::store::{RuleStore, StoreError};
-use skyspy::alerts::AlertEngine;
-use skyspy::track::{TrackConfig, TrackKey, TrackTable};
+use skyspy::core::alerts::rule::{Rule, RuleSpec};
+use skyspy::core::alerts::store::{RuleStore, StoreError};
+use skyspy::core::alerts::AlertEngine;
+use skyspy::core::track::{TrackConfig, TrackKey, TrackTable};
 
 const HOME: Position = Position {
     lat: 52.3,
@@ -113,7 +113,7 @@ fn and_or_groups_combine() {
     );
     assert!(fires(r.clone()));
     let mut r = r;
-    r.conditions.logic = skyspy::alerts::rule::Logic::And;
+    r.conditions.logic = skyspy::core::alerts::rule::Logic::And;
     assert!(!fires(r));
 }
 

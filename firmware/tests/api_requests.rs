@@ -4,11 +4,10 @@
 
 use proptest::prelude::*;
 use serde_json::{json, Map, Value};
-use skyspy::alerts::store::RuleStore;
 use skyspy::api::requests::handle;
-use skyspy::api::{ApiSettings, Hub};
+use skyspy::api::Hub;
 use skyspy::config::{AuthMode, Config};
-use skyspy::core::{Core, CoreCounters, CoreSettings};
+use skyspy::daemon::Spine;
 use skyspy::source::{Source, SourceSet};
 use std::sync::Arc;
 use std::time::Duration;
@@ -89,6 +88,9 @@ fn request() -> impl Strategy<Value = Value> {
 struct Fixture {
     rt: tokio::runtime::Runtime,
     hub: Arc<Hub>,
+    /// Held for as long as the fixture lives: the spine runs until it turns true.
+    _stop: tokio::sync::watch::Sender<bool>,
+    _spine: Spine,
 }
 
 fn fixture() -> Fixture {
@@ -97,7 +99,11 @@ fn fixture() -> Fixture {
         .enable_all()
         .build()
         .unwrap();
-    let config = Config::default();
+    let mut config = Config::default();
+    config.api.auth = AuthMode::Hybrid;
+    config.api.tokens = vec!["token-123456".into()];
+    config.alerts.rules_file =
+        std::env::temp_dir().join(format!("skyspy-api-requests-{}.json", std::process::id()));
     let sources = SourceSet(
         Source::all_from_config(&config)
             .unwrap()
@@ -105,55 +111,15 @@ fn fixture() -> Fixture {
             .map(|(_, status)| status)
             .collect(),
     );
-    let rules_path =
-        std::env::temp_dir().join(format!("skyspy-api-requests-{}.json", std::process::id()));
-    let (rules, _) = RuleStore::open(&rules_path, 0);
-    let counters = Arc::new(CoreCounters::default());
-    let receiver = dsp::cpr::Position {
-        lat: 52.3,
-        lon: 4.7,
-    };
-    let (core, outputs) = Core::new(
-        CoreSettings {
-            receiver,
-            rules,
-            speed: 1.0,
-        },
-        sources.clone(),
-        counters.clone(),
-    );
-    let (blocks_tx, blocks_rx) = tokio::sync::mpsc::channel(1);
-    let (cmd_tx, cmd_rx) = tokio::sync::mpsc::channel(16);
-    rt.spawn(async move {
-        let _keep = blocks_tx;
-        core.run(
-            blocks_rx,
-            cmd_rx,
-            Duration::from_secs(1),
-            std::future::pending(),
-        )
-        .await;
-    });
-    let _events = outputs.events;
-    let hub = Arc::new(Hub::new(
-        ApiSettings {
-            auth: AuthMode::Hybrid,
-            tokens: vec!["token-123456".into()],
-            aircraft_hz: 10.0,
-            stats_hz: 0.1,
-            batch_window: Duration::from_millis(200),
-            ping_interval: Duration::from_secs(25),
-            ping_timeout: Duration::from_secs(20),
-            client_queue: 64,
-            receiver: (receiver.lat, receiver.lon),
-        },
-        outputs.world,
-        outputs.stats,
-        cmd_tx,
-        sources,
-        counters,
-    ));
-    Fixture { rt, hub }
+    // The spine with no source running: the core answers requests on an empty picture.
+    let (stop_tx, stop) = tokio::sync::watch::channel(false);
+    let spine = rt.block_on(async move { Spine::start(&config, sources, stop) });
+    Fixture {
+        rt,
+        hub: spine.hub.clone(),
+        _stop: stop_tx,
+        _spine: spine,
+    }
 }
 
 proptest! {

@@ -55,5 +55,6 @@ async fn a_replay_file_that_cannot_be_opened_is_an_error() {
         err.to_string().contains("/nonexistent/capture.cu8"),
         "{err}"
     );
-    assert_eq!(err.exit_code(), 65);
+    assert!(matches!(err, skyspy::daemon::DaemonError::Source(_)));
+    assert_eq!(skyspy::cli::CliError::from(err).exit_code(), 65);
 }

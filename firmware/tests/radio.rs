@@ -4,8 +4,8 @@
 //! strong replies clip. No hardware involved.
 
 use skyspy::config::RadioConfig;
-use skyspy::radio::fake::FakeDriver;
-use skyspy::radio::{DeviceSelector, Gain};
+use skyspy::source::radio::fake::FakeDriver;
+use skyspy::source::radio::{DeviceSelector, Gain};
 use skyspy::source::{Block, RadioSource, Source, SourceStatus};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
@@ -41,7 +41,7 @@ fn start(fake: &FakeDriver, gain: Gain) -> Running {
     let (tx, rx) = mpsc::channel(64);
     let stop = Arc::new(AtomicBool::new(false));
     let thread = Source::Radio(Box::new(radio))
-        .spawn(status.clone(), tx, stop.clone(), Instant::now())
+        .spawn(0, status.clone(), tx, stop.clone())
         .expect("thread");
     Running {
         status,
@@ -175,8 +175,8 @@ fn automatic_gain_backs_off_from_clipping_and_settles() {
 #[cfg(feature = "soapysdr")]
 #[test]
 fn a_soapysdr_device_that_is_not_there_is_reported_as_missing() {
-    use skyspy::radio::soapy::SoapyDriver;
-    use skyspy::radio::{Driver, RadioError, Tuning};
+    use skyspy::source::radio::soapy::SoapyDriver;
+    use skyspy::source::radio::{Driver, RadioError, Tuning};
     let tuning = Tuning {
         band: 1090,
         centre_hz: 1_090_000_000,

@@ -4,8 +4,8 @@
 use dsp::cpr::Position;
 use dsp::decode::{decode_bytes, Message};
 use dsp::gen::encode;
-use skyspy::safety::{Change, EventType, SafetyConfig, SafetyEngine, Severity};
-use skyspy::track::{TrackConfig, TrackTable};
+use skyspy::core::safety::{Change, EventType, SafetyConfig, SafetyEngine, Severity};
+use skyspy::core::track::{TrackConfig, TrackTable};
 
 const HOME: Position = Position {
     lat: 52.3,

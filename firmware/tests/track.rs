@@ -6,7 +6,7 @@ use dsp::cpr::Position;
 use dsp::decode::{decode, decode_bytes, Icao, Message, Source, Squawk};
 use dsp::gen::{distance_km, generate, TrafficConfig};
 use dsp::{IqFormat, Receiver, RepairConfig, SampleRate};
-use skyspy::track::{TrackConfig, TrackKey, TrackTable};
+use skyspy::core::track::{TrackConfig, TrackKey, TrackTable};
 use std::collections::HashMap;
 
 const HOME: Position = Position {
@@ -169,7 +169,7 @@ fn a_weaker_source_overwrites_only_stale_data() {
 
 #[test]
 fn change_sets_name_what_changed() {
-    use skyspy::track::aircraft::changed;
+    use skyspy::core::track::aircraft::changed;
     let mut table = TrackTable::new(TrackConfig::default());
     let mut m = msg(0x4840D6, Source::Adsb);
     m.squawk = Some(Squawk(7700));
@@ -199,8 +199,7 @@ fn records_use_aircraft_json_names_and_omit_unknowns() {
     m.altitude = Some(0);
     m.squawk = Some(Squawk(1200));
     table.ingest(&m, -12.34, 3.0);
-    let r = &table.records(4.0)[0];
-    let v = serde_json::to_value(r).expect("json");
+    let v = &records(&table, 4.0)[0];
     assert_eq!(v["hex"], "~0000ab");
     assert_eq!(v["type"], "tisb_trackfile");
     assert_eq!(v["alt_baro"], "ground");
@@ -210,6 +209,22 @@ fn records_use_aircraft_json_names_and_omit_unknowns() {
     let obj = v.as_object().expect("object");
     assert!(obj.values().all(|x| !x.is_null()), "no nulls: {v}");
     assert!(!obj.contains_key("lat") && !obj.contains_key("distance_nm"));
+}
+
+/// A track as its aircraft.json record (what the API sends).
+fn json(
+    a: &skyspy::core::track::Aircraft,
+    now: f64,
+    receiver: Option<Position>,
+) -> serde_json::Value {
+    let r = skyspy::core::AircraftRecord::of(a, now, receiver);
+    serde_json::to_value(skyspy::api::wire::RecordJson::whole(&r)).expect("json")
+}
+
+/// Every track of the table as aircraft.json records.
+fn records(table: &TrackTable, now: f64) -> Vec<serde_json::Value> {
+    let receiver = table.config().receiver;
+    table.iter().map(|a| json(a, now, receiver)).collect()
 }
 
 fn hex(s: &str) -> Vec<u8> {
@@ -238,7 +253,7 @@ fn real_capture_builds_one_track() {
     let a = table.get(&key(0x4d2023)).expect("4d2023");
     assert_eq!(a.messages as usize, frames.len());
     assert!(a.flight.get().is_some() && a.alt_baro.get().is_some());
-    let r = serde_json::to_value(a.record(0.2, None)).expect("json");
+    let r = json(a, 0.2, None);
     assert_eq!(
         (r["hex"].as_str(), r["type"].as_str()),
         (Some("4d2023"), Some("adsb_icao"))
@@ -300,11 +315,12 @@ fn uat_downlinks_become_tracks_and_share_them_with_1090() {
         }
         last.insert(d.address, d);
     }
-    let records = table.records(44.0);
-    assert_eq!(records.len(), last.len());
-    for r in &records {
-        assert_eq!(r.source_band, "978", "{}", r.hex);
-        let address = u32::from_str_radix(r.hex.trim_start_matches('~'), 16).expect("hex");
+    let heard = records(&table, 44.0);
+    assert_eq!(heard.len(), last.len());
+    for r in &heard {
+        let hex = r["hex"].as_str().expect("hex");
+        assert_eq!(r["source_band"], "978", "{hex}");
+        let address = u32::from_str_radix(hex.trim_start_matches('~'), 16).expect("hex");
         let d = &last[&address];
         let want_type = match d.address_qualifier {
             Some(dsp::uat::decode::AddressQualifier::AdsbIcao) => "uat",
@@ -312,10 +328,10 @@ fn uat_downlinks_become_tracks_and_share_them_with_1090() {
             Some(dsp::uat::decode::AddressQualifier::TisbTrackfile) => "tisb_trackfile",
             other => panic!("unexpected qualifier {other:?} in the sample"),
         };
-        assert_eq!(r.kind, want_type, "{}", r.hex);
+        assert_eq!(r["type"], want_type, "{hex}");
         // Positions beyond the 450 NM range are refused (the sample has one at 3.9°N 56.7°E).
         let p = d.position.expect("every sample downlink has a position");
-        let near = skyspy::track::position::distance_nm(
+        let near = skyspy::core::track::position::distance_nm(
             Position {
                 lat: 37.46,
                 lon: -122.11,
@@ -325,24 +341,24 @@ fn uat_downlinks_become_tracks_and_share_them_with_1090() {
                 lon: p.lon,
             },
         ) <= 450.0;
+        let (lat, lon) = (r["lat"].as_f64(), r["lon"].as_f64());
         if near {
-            assert_eq!((r.lat, r.lon), (Some(p.lat), Some(p.lon)), "{}", r.hex);
+            assert_eq!((lat, lon), (Some(p.lat), Some(p.lon)), "{hex}");
         } else {
-            assert_eq!((r.lat, r.lon), (None, None), "{}: out of range", r.hex);
+            assert_eq!((lat, lon), (None, None), "{hex}: out of range");
         }
         assert_eq!(
-            r.alt_baro,
+            r.get("alt_baro").cloned(),
             d.pressure_altitude.map(serde_json::Value::from),
-            "{}",
-            r.hex
+            "{hex}"
         );
     }
-    let n5130e = records
+    let n5130e = heard
         .iter()
-        .find(|r| r.hex == "a66ef1")
+        .find(|r| r["hex"] == "a66ef1")
         .expect("a66ef1 tracked");
-    assert_eq!(n5130e.flight.as_deref(), Some("N5130E"));
-    assert_eq!(n5130e.category.as_deref(), Some("A2"));
+    assert_eq!(n5130e["flight"], "N5130E");
+    assert_eq!(n5130e["category"], "A2");
     // The same aircraft heard on 1090 (DF11 all-call) a moment later joins its track; the
     // band stays the one of the strongest recent source, UAT ADS-B.
     let m = Message {
@@ -352,13 +368,16 @@ fn uat_downlinks_become_tracks_and_share_them_with_1090() {
         ..Message::default()
     };
     table.ingest(&m, -10.0, a66ef1_at + 0.5);
-    let records = table.records(a66ef1_at + 0.5);
-    assert_eq!(records.len(), last.len(), "no second track for a66ef1");
-    let r = records
+    let after = records(&table, a66ef1_at + 0.5);
+    assert_eq!(after.len(), last.len(), "no second track for a66ef1");
+    let r = after
         .iter()
-        .find(|r| r.hex == "a66ef1")
+        .find(|r| r["hex"] == "a66ef1")
         .expect("still tracked");
-    assert_eq!((r.source_band, r.kind), ("978", "uat"));
+    assert_eq!(
+        (&r["source_band"], &r["type"]),
+        (&"978".into(), &"uat".into())
+    );
 }
 
 /// A UAT target state (payload type 4) sets the same autopilot fields as 1090's target state
@@ -385,10 +404,12 @@ fn uat_target_state_fills_the_nav_fields() {
         ..d.clone()
     };
     table.ingest_uat(&fms, -20.0, 1.0);
-    let records = table.records(1.0);
+    let all = records(&table, 1.0);
     let v = |hex: &str| {
-        let r = records.iter().find(|r| r.hex == hex).expect("tracked");
-        serde_json::to_value(r).expect("json")
+        all.iter()
+            .find(|r| r["hex"] == hex)
+            .expect("tracked")
+            .clone()
     };
     let mcp = v("a1b2c3");
     assert_eq!(mcp["nav_altitude_mcp"], 12_000);

@@ -11,8 +11,9 @@
 //! positions, and its other topics keep their own state. Urgent events that do not fit wait
 //! in a small bounded retry queue.
 
-use super::world::{DeltaParts, World};
-use crate::core::Topic;
+use super::wire::{self, AircraftSnapshot, AircraftUpdate, Batch, BatchItem, DeltaJson};
+use super::Topic;
+use crate::core::World;
 use serde::Serialize;
 use serde_json::value::RawValue;
 use socketioxide::extract::SocketRef;
@@ -67,44 +68,12 @@ pub struct Queued {
     pub data: Arc<RawValue>,
 }
 
-#[derive(Serialize)]
-struct AircraftSnapshot<'a> {
-    seq: u64,
-    aircraft: &'a RawValue,
-    count: usize,
-    timestamp: u64,
-}
-
-#[derive(Serialize)]
-struct AircraftUpdate<'a> {
-    seq: u64,
-    #[serde(rename = "type")]
-    kind: &'static str,
-    added: &'a RawValue,
-    updated: &'a RawValue,
-    removed: &'a RawValue,
-    timestamp: u64,
-}
-
-#[derive(Serialize)]
-struct BatchItem<'a> {
-    event: &'a str,
-    data: &'a RawValue,
-}
-
-#[derive(Serialize)]
-struct Batch<'a> {
-    events: Vec<BatchItem<'a>>,
-    count: usize,
-    window_ms: u64,
-}
-
 /// Per-world caches shared by all clients in one fan-out pass.
 #[derive(Default)]
 pub struct WorldCache {
     version: u64,
     snapshot: Option<Arc<RawValue>>,
-    deltas: std::collections::HashMap<u64, Option<Arc<DeltaParts>>>,
+    deltas: std::collections::HashMap<u64, Option<Arc<DeltaJson>>>,
 }
 
 impl WorldCache {
@@ -119,15 +88,15 @@ impl WorldCache {
     fn snapshot(&mut self, w: &World) -> Arc<RawValue> {
         self.reset_for(w);
         self.snapshot
-            .get_or_insert_with(|| super::world::raw(&w.records()).into())
+            .get_or_insert_with(|| wire::snapshot_records(w).into())
             .clone()
     }
 
-    fn delta(&mut self, w: &World, base: u64) -> Option<Arc<DeltaParts>> {
+    fn delta(&mut self, w: &World, base: u64) -> Option<Arc<DeltaJson>> {
         self.reset_for(w);
         self.deltas
             .entry(base)
-            .or_insert_with(|| w.delta_since(base).map(Arc::new))
+            .or_insert_with(|| w.delta_since(base).map(|d| Arc::new(DeltaJson::encode(&d))))
             .clone()
     }
 }
@@ -277,14 +246,13 @@ impl Client {
 
     /// Sends `aircraft:snapshot` now and makes it the baseline.
     pub fn send_aircraft_snapshot(&mut self, w: &World, cache: &mut WorldCache) -> Sent {
-        let records = cache.snapshot(w);
-        let payload = AircraftSnapshot {
+        let m = AircraftMessage::Snapshot {
             seq: self.seq + 1,
-            aircraft: &records,
+            records: cache.snapshot(w),
             count: w.aircraft.len(),
             timestamp: w.timestamp_ms,
         };
-        let sent = self.emit("aircraft:snapshot", &payload);
+        let sent = m.emit(self);
         if sent == Sent::Ok {
             self.seq += 1;
             self.baseline = Some(w.version);
@@ -294,41 +262,29 @@ impl Client {
 
     /// The aircraft message that brings this client up to `w`, if it is behind; the
     /// baseline and `seq` advance (call [`Client::aircraft_refused`] if it is not delivered).
-    fn aircraft_message(&mut self, w: &World, cache: &mut WorldCache) -> Option<Queued> {
-        let (event, data) = match self.baseline {
+    fn aircraft_message(&mut self, w: &World, cache: &mut WorldCache) -> Option<AircraftMessage> {
+        let seq = self.seq + 1;
+        let delta = match self.baseline {
             Some(b) if b >= w.version => return None,
-            Some(b) => match cache.delta(w, b) {
-                Some(d) => {
-                    let payload = AircraftUpdate {
-                        seq: self.seq + 1,
-                        kind: "delta",
-                        added: &d.added,
-                        updated: &d.updated,
-                        removed: &d.removed,
-                        timestamp: w.timestamp_ms,
-                    };
-                    ("aircraft:update", super::world::raw(&payload))
-                }
-                None => ("aircraft:snapshot", self.snapshot_payload(w, cache)),
-            },
-            None => ("aircraft:snapshot", self.snapshot_payload(w, cache)),
+            Some(b) => cache.delta(w, b),
+            None => None,
         };
-        self.seq += 1;
+        let m = match delta {
+            Some(parts) => AircraftMessage::Delta {
+                seq,
+                parts,
+                timestamp: w.timestamp_ms,
+            },
+            None => AircraftMessage::Snapshot {
+                seq,
+                records: cache.snapshot(w),
+                count: w.aircraft.len(),
+                timestamp: w.timestamp_ms,
+            },
+        };
+        self.seq = seq;
         self.baseline = Some(w.version);
-        Some(Queued {
-            event,
-            data: data.into(),
-        })
-    }
-
-    fn snapshot_payload(&self, w: &World, cache: &mut WorldCache) -> Box<RawValue> {
-        let records = cache.snapshot(w);
-        super::world::raw(&AircraftSnapshot {
-            seq: self.seq + 1,
-            aircraft: &records,
-            count: w.aircraft.len(),
-            timestamp: w.timestamp_ms,
-        })
+        Some(m)
     }
 
     /// An aircraft message was not delivered: take its `seq` back and start over from a
@@ -345,8 +301,8 @@ impl Client {
         }
         match self.aircraft_message(w, cache) {
             None => Sent::Ok,
-            Some(q) => {
-                let sent = self.emit(q.event, &*q.data);
+            Some(m) => {
+                let sent = m.emit(self);
                 if sent != Sent::Ok {
                     self.aircraft_refused();
                 }
@@ -411,12 +367,22 @@ impl Client {
 
     /// Sends the aircraft message (with anything queued) if the client is behind.
     fn send_aircraft_due(&mut self, now: Instant, w: &World, cache: &mut WorldCache) -> Sent {
-        let Some(q) = self.aircraft_message(w, cache) else {
+        let Some(m) = self.aircraft_message(w, cache) else {
             return Sent::Ok;
         };
         self.next_aircraft = next_due(self.next_aircraft, self.aircraft_period, now);
         self.flush_retry();
-        let mut out = vec![q];
+        if self.pending.is_empty() {
+            // The common case: the message alone, its shared parts written straight into
+            // the packet (no copy of its own).
+            self.pending_since = None;
+            let sent = m.emit(self);
+            if sent != Sent::Ok {
+                self.aircraft_refused();
+            }
+            return sent;
+        }
+        let mut out = vec![m.queued()];
         out.append(&mut self.pending);
         let window = self.take_window(now);
         let (sent, delivered) = self.send_batched(&out, window);
@@ -520,6 +486,96 @@ impl Client {
                 self.emit("stats:tick", &**data)
             }
             None => Sent::Ok,
+        }
+    }
+}
+
+/// An aircraft message for one client: its `seq` and the shared encoded body.
+enum AircraftMessage {
+    Delta {
+        seq: u64,
+        parts: Arc<DeltaJson>,
+        timestamp: u64,
+    },
+    Snapshot {
+        seq: u64,
+        records: Arc<RawValue>,
+        count: usize,
+        timestamp: u64,
+    },
+}
+
+impl AircraftMessage {
+    fn emit(&self, c: &mut Client) -> Sent {
+        match self {
+            AircraftMessage::Delta {
+                seq,
+                parts,
+                timestamp,
+            } => c.emit(
+                "aircraft:update",
+                &AircraftUpdate {
+                    seq: *seq,
+                    kind: "delta",
+                    added: &parts.added,
+                    updated: &parts.updated,
+                    removed: &parts.removed,
+                    timestamp: *timestamp,
+                },
+            ),
+            AircraftMessage::Snapshot {
+                seq,
+                records,
+                count,
+                timestamp,
+            } => c.emit(
+                "aircraft:snapshot",
+                &AircraftSnapshot {
+                    seq: *seq,
+                    aircraft: records,
+                    count: *count,
+                    timestamp: *timestamp,
+                },
+            ),
+        }
+    }
+
+    /// The message encoded on its own, to travel in a `batch`.
+    fn queued(&self) -> Queued {
+        let (event, data) = match self {
+            AircraftMessage::Delta {
+                seq,
+                parts,
+                timestamp,
+            } => (
+                "aircraft:update",
+                wire::raw(&AircraftUpdate {
+                    seq: *seq,
+                    kind: "delta",
+                    added: &parts.added,
+                    updated: &parts.updated,
+                    removed: &parts.removed,
+                    timestamp: *timestamp,
+                }),
+            ),
+            AircraftMessage::Snapshot {
+                seq,
+                records,
+                count,
+                timestamp,
+            } => (
+                "aircraft:snapshot",
+                wire::raw(&AircraftSnapshot {
+                    seq: *seq,
+                    aircraft: records,
+                    count: *count,
+                    timestamp: *timestamp,
+                }),
+            ),
+        };
+        Queued {
+            event,
+            data: data.into(),
         }
     }
 }

@@ -2,7 +2,7 @@
 //! `/data/stats.json` in the shapes tar1090 and other readsb/dump1090 web front ends poll, and
 //! `/metrics` in the Prometheus text format.
 
-use super::Hub;
+use super::{wire, Hub};
 use axum::extract::State;
 use axum::http::header;
 use axum::response::{IntoResponse, Json, Response};
@@ -11,6 +11,7 @@ use prometheus_client::metrics::counter::Counter;
 use prometheus_client::metrics::family::Family;
 use prometheus_client::metrics::gauge::Gauge;
 use prometheus_client::registry::Registry;
+use serde_json::value::RawValue;
 use serde_json::{json, Value};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
@@ -23,12 +24,18 @@ fn now_s() -> f64 {
 
 /// readsb's aircraft.json: `now`, `messages`, and the aircraft records (the same
 /// aircraft.json field names the Realtime API uses).
-pub async fn aircraft(State(hub): State<Arc<Hub>>) -> Json<Value> {
-    let world = hub.world.borrow().clone();
-    Json(json!({
-        "now": (now_s() * 10.0).round() / 10.0,
-        "messages": hub.core_counters.messages.load(Ordering::Relaxed),
-        "aircraft": world.records(),
+pub async fn aircraft(State(hub): State<Arc<Hub>>) -> Json<Box<RawValue>> {
+    #[derive(serde::Serialize)]
+    struct AircraftJson {
+        now: f64,
+        messages: u64,
+        aircraft: Box<RawValue>,
+    }
+    let world = hub.world();
+    Json(wire::raw(&AircraftJson {
+        now: (now_s() * 10.0).round() / 10.0,
+        messages: hub.links.core_counters.messages.load(Ordering::Relaxed),
+        aircraft: wire::snapshot_records(&world),
     }))
 }
 
@@ -45,15 +52,14 @@ pub async fn receiver(State(hub): State<Arc<Hub>>) -> Json<Value> {
 
 /// A short summary (not readsb's full statistics schema): counts and each band's source.
 pub async fn stats(State(hub): State<Arc<Hub>>) -> Json<Value> {
-    let world = hub.world.borrow().clone();
-    let records = world.records();
-    let with_pos = records.iter().filter(|r| r.contains_key("lat")).count();
+    let world = hub.world();
+    let with_pos = world.records().filter(|r| r.lat.is_some()).count();
     Json(json!({
         "now": now_s(),
         "aircraft_with_pos": with_pos,
-        "aircraft_without_pos": records.len() - with_pos,
-        "messages": hub.core_counters.messages.load(Ordering::Relaxed),
-        "sources": hub.sources.reports(),
+        "aircraft_without_pos": world.aircraft.len() - with_pos,
+        "messages": hub.links.core_counters.messages.load(Ordering::Relaxed),
+        "sources": hub.links.sources.reports(),
     }))
 }
 
@@ -72,7 +78,7 @@ pub async fn metrics(State(hub): State<Arc<Hub>>) -> Response {
         g
     };
     let load = |a: &AtomicU64| a.load(Ordering::Relaxed);
-    let c = &hub.core_counters;
+    let c = &hub.links.core_counters;
     registry.register("messages", "Messages decoded", counter(load(&c.messages)));
     registry.register(
         "blocks",
@@ -84,15 +90,18 @@ pub async fn metrics(State(hub): State<Arc<Hub>>) -> Response {
         "Server events dropped because the event queue was full",
         counter(load(&c.events_dropped)),
     );
-    let world = hub.world.borrow().clone();
-    let records = world.records();
-    registry.register("aircraft", "Aircraft tracked", gauge(records.len() as i64));
+    let world = hub.world();
+    registry.register(
+        "aircraft",
+        "Aircraft tracked",
+        gauge(world.aircraft.len() as i64),
+    );
     registry.register(
         "aircraft_with_position",
         "Aircraft tracked with a position",
-        gauge(records.iter().filter(|r| r.contains_key("lat")).count() as i64),
+        gauge(world.records().filter(|r| r.lat.is_some()).count() as i64),
     );
-    if let Some(u) = crate::stats::process_usage() {
+    if let Some(u) = crate::core::stats::process_usage() {
         let cpu = Gauge::<f64, AtomicU64>::default();
         cpu.set(u.cpu_seconds);
         registry.register("cpu_seconds", "Process CPU time (s)", cpu);
@@ -103,7 +112,7 @@ pub async fn metrics(State(hub): State<Arc<Hub>>) -> Response {
     let sdr_frames = Family::<Vec<(String, String)>, Counter>::default();
     let sdr_dropped = Family::<Vec<(String, String)>, Counter>::default();
     let sdr_reconnects = Family::<Vec<(String, String)>, Counter>::default();
-    for r in hub.sources.reports() {
+    for r in hub.links.sources.reports() {
         let labels = vec![
             ("band".to_string(), r.band.to_string()),
             ("kind".to_string(), r.kind.to_string()),
@@ -149,32 +158,31 @@ pub async fn metrics(State(hub): State<Arc<Hub>>) -> Response {
         counter(load(&a.rate_limited)),
     );
     let feed_clients = Family::<Vec<(String, String)>, Gauge>::default();
-    for feed in [
-        crate::feeds::Feed::Raw,
-        crate::feeds::Feed::Sbs,
-        crate::feeds::Feed::Beast,
-        crate::feeds::Feed::UatRaw,
-        crate::feeds::Feed::BeastIn,
-    ] {
+    let feeds = &hub.links.feed_counters;
+    let beast_in = &hub.links.beast_in;
+    for feed in crate::feeds::Feed::ALL {
         feed_clients
             .get_or_create(&vec![("feed".to_string(), feed.name().to_string())])
-            .set(hub.feed_counters.clients(feed) as i64);
+            .set(feeds.clients(feed) as i64);
     }
+    feed_clients
+        .get_or_create(&vec![("feed".to_string(), "beast_in".to_string())])
+        .set(load(&beast_in.clients) as i64);
     registry.register("feed_clients", "TCP feed clients", feed_clients);
     registry.register(
         "beast_in_messages",
         "Beast input messages that passed the parity check",
-        counter(load(&hub.feed_counters.beast_in_messages)),
+        counter(load(&beast_in.messages)),
     );
     registry.register(
         "beast_in_rejected",
         "Beast input messages that failed it",
-        counter(load(&hub.feed_counters.beast_in_rejected)),
+        counter(load(&beast_in.rejected)),
     );
     registry.register(
         "feed_missed_chunks",
         "Feed chunks slow clients missed",
-        counter(load(&hub.feed_counters.missed_chunks)),
+        counter(load(&feeds.missed_chunks)),
     );
     let mut body = String::new();
     if encode(&mut body, &registry).is_err() {

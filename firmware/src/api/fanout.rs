@@ -9,8 +9,10 @@
 //! is handled by its own state (see `client`), so one stalled client costs the others nothing.
 
 use super::client::{Queued, WorldCache};
-use super::{lock, Hub};
-use crate::core::{Outgoing, Topic};
+use super::wire::{self, AlertTriggered};
+use super::{lock, Hub, Topic};
+use crate::core::{CoreEvent, SafetyChange};
+use serde_json::value::RawValue;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 use tokio::sync::mpsc;
@@ -23,11 +25,11 @@ pub const PHASE_TOLERANCE: Duration = Duration::from_millis(25);
 
 pub async fn run(
     hub: Arc<Hub>,
-    mut events: mpsc::Receiver<Outgoing>,
+    mut events: mpsc::Receiver<CoreEvent>,
     shutdown: impl std::future::Future<Output = ()>,
 ) {
     let mut cache = WorldCache::default();
-    let mut world_rx = hub.world.clone();
+    let mut world_rx = hub.links.world.clone();
     let mut tick = tokio::time::interval(TICK);
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
     let mut prune = tokio::time::interval(Duration::from_secs(5));
@@ -57,7 +59,7 @@ pub async fn run(
             _ = prune.tick() => hub.prune(Instant::now()),
             _ = tick.tick() => {
                 let now = Instant::now();
-                let w = hub.world.borrow().clone();
+                let w = hub.world();
                 let stats = hub.stats_now();
                 let stats = stats.as_ref().map(|(v, d)| (*v, d));
                 for c in hub.clients() {
@@ -68,31 +70,49 @@ pub async fn run(
     }
 }
 
-/// Sends one server event to every subscriber of its topic, and keeps the topic's
-/// snapshot state up to date first (so a client subscribing concurrently gets it either
-/// in its snapshot or as the event, possibly both, never neither).
-fn deliver(hub: &Hub, e: Outgoing) {
-    match (e.topic, e.safety_id) {
-        (Topic::Safety, Some(id)) if e.event == "safety:event_resolved" => {
-            lock(&hub.safety_active).remove(&id);
+/// Turns a core event into its server events and sends them.
+fn deliver(hub: &Hub, e: CoreEvent) {
+    match e {
+        CoreEvent::Safety { change, event } => {
+            let data: Arc<RawValue> = wire::raw(&event).into();
+            let name = match change {
+                SafetyChange::Raised => "safety:event",
+                SafetyChange::Updated => "safety:event_updated",
+                SafetyChange::Resolved => "safety:event_resolved",
+            };
+            // The topic's snapshot state first, so a client subscribing concurrently gets the
+            // event in its snapshot or as the event (possibly both), never neither.
+            if change == SafetyChange::Resolved {
+                lock(&hub.safety_active).remove(&event.id);
+            } else {
+                lock(&hub.safety_active).insert(event.id, data.clone());
+            }
+            send(hub, Topic::Safety, name, data, true);
         }
-        (Topic::Safety, Some(id)) => {
-            lock(&hub.safety_active).insert(id, e.data.clone());
+        CoreEvent::Alert { alert, aircraft } => {
+            let data: Arc<RawValue> =
+                wire::raw(&AlertTriggered::new(&alert, aircraft.as_deref())).into();
+            hub.remember_alert(data.clone());
+            send(hub, Topic::Alerts, "alert:triggered", data, true);
         }
-        (Topic::Alerts, _) => hub.remember_alert(e.data.clone()),
-        _ => {}
+        CoreEvent::Airspace { changes, snapshot } => {
+            let encoded: Arc<RawValue> = wire::raw(&*snapshot).into();
+            *lock(&hub.airspace) = Some((snapshot, encoded));
+            for c in &changes {
+                let (name, data) = wire::airspace_event(c);
+                send(hub, Topic::Airspace, name, data.into(), false);
+            }
+        }
     }
-    if let Some(snapshot) = &e.airspace {
-        *lock(&hub.airspace) = Some(snapshot.clone());
-    }
-    let q = Queued {
-        event: e.event,
-        data: e.data,
-    };
+}
+
+/// Sends one server event to every subscriber of its topic.
+fn send(hub: &Hub, topic: Topic, event: &'static str, data: Arc<RawValue>, urgent: bool) {
+    let q = Queued { event, data };
     for c in hub.clients() {
         let mut c = lock(&c);
-        if c.subscribed(e.topic) {
-            c.offer(&q, e.urgent);
+        if c.subscribed(topic) {
+            c.offer(&q, urgent);
         }
     }
 }

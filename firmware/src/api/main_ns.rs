@@ -8,8 +8,9 @@
 
 use super::client::{Client, Sent};
 use super::requests::{self, ApiError};
-use super::{lock, Hub};
-use crate::core::{now_ms, Topic};
+use super::wire::Listing;
+use super::{lock, Hub, Topic};
+use crate::wall::now_ms;
 use serde::Serialize;
 use serde_json::value::RawValue;
 use serde_json::{json, Value};
@@ -88,7 +89,7 @@ async fn on_connect(socket: SocketRef, State(hub): State<Arc<Hub>>) {
     if let Some(c) = hub.client(socket.id) {
         let mut c = lock(&c);
         if c.needs_snapshot() {
-            let w = hub.world.borrow().clone();
+            let w = hub.world();
             c.send_aircraft_snapshot(&w, &mut lock(&hub.cache));
         }
     }
@@ -379,7 +380,7 @@ pub fn send_snapshot(hub: &Hub, c: &mut Client, t: Topic) -> Sent {
     let timestamp = now_ms();
     match t {
         Topic::Aircraft => {
-            let w = hub.world.borrow().clone();
+            let w = hub.world();
             c.send_aircraft_snapshot(&w, &mut lock(&hub.cache))
         }
         Topic::Stats => c.send_stats_now(hub.stats_now().as_ref().map(|(v, d)| (*v, d))),
@@ -397,27 +398,12 @@ pub fn send_snapshot(hub: &Hub, c: &mut Client, t: Topic) -> Sent {
             &json!({"messages": [], "count": 0, "timestamp": timestamp}),
         ),
         // From FIS-B uplinks (a 978 MHz source); empty until the first product arrives.
-        Topic::Airspace => match lock(&hub.airspace).clone() {
+        Topic::Airspace => match lock(&hub.airspace).as_ref().map(|(_, e)| e.clone()) {
             Some(snapshot) => c.emit("airspace:snapshot", &*snapshot),
             None => c.emit(
                 "airspace:snapshot",
                 &json!({"notams": [], "tfrs": [], "advisories": [], "count": 0, "timestamp": timestamp}),
             ),
         },
-    }
-}
-
-/// `{<name>: [...], count, timestamp}` from events already serialised once (no re-parse).
-struct Listing<'a>(&'static str, &'a [Arc<RawValue>], u64);
-
-impl Serialize for Listing<'_> {
-    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeMap;
-        let items: Vec<&RawValue> = self.1.iter().map(|e| &**e).collect();
-        let mut m = s.serialize_map(Some(3))?;
-        m.serialize_entry(self.0, &items)?;
-        m.serialize_entry("count", &items.len())?;
-        m.serialize_entry("timestamp", &self.2)?;
-        m.end()
     }
 }

@@ -1,15 +1,17 @@
-//! The Realtime API (shared/docs/protocol.md): Socket.IO over axum + socketioxide.
+//! The Realtime API (shared/docs/protocol.md): Socket.IO over axum + socketioxide, and the
+//! plain HTTP the ecosystem polls.
 //!
 //! ```text
-//!  core ──watch World / Stats──→ fan-out task ──per client: delta, rate limit, batch──→ socket
-//!       ──Outgoing (urgent)────→      │
-//!  socket ──subscribe/request──→ handlers (main_ns, requests) ──Cmd──→ core
+//!  core ──watch World / Stats──→ fanout (one task) ──per client: delta, rate, batch──→ socket
+//!       ──CoreEvent───────────→    │
+//!  socket ──subscribe / request──→ main_ns, requests ──Cmd──→ core, ──RuleCmd──→ rules
 //! ```
 //!
-//! - `world`: the published picture and per-baseline deltas.
-//! - `client`: one client's subscriptions, `seq`, rates, batch and inbound token bucket.
+//! - `wire`: every payload type, encoded from the core's typed values.
+//! - `client`: one client's subscriptions, `seq`, baseline, rates, batch, token bucket.
 //! - `fanout`: the one task that turns picture changes and events into per-client sends.
 //! - `main_ns`, `requests`: the `/` namespace; `other_ns`: `/acars`, `/audio`, `/cannonball`.
+//! - `data`: `/data/*.json` and `/metrics`; `ui`: the web UI's files.
 
 pub mod client;
 pub mod data;
@@ -18,10 +20,14 @@ pub mod main_ns;
 pub mod other_ns;
 pub mod requests;
 pub mod ui;
-pub mod world;
+pub mod wire;
 
 use crate::config::AuthMode;
-use crate::core::{Cmd, CoreCounters, StatsTick};
+use crate::core::airspace::AirspaceSnapshot;
+use crate::core::alerts::service::RuleCmd;
+use crate::core::{Cmd, CoreCounters, StatsSnapshot, World};
+use crate::feeds::FeedCounters;
+use crate::source::beast_in::BeastInCounters;
 use crate::source::SourceSet;
 use client::{Client, WorldCache};
 use serde_json::value::RawValue;
@@ -30,12 +36,63 @@ use std::collections::{BTreeMap, HashMap, VecDeque};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 use tokio::sync::{mpsc, watch};
-use world::World;
 
 /// Alerts kept for `alert:snapshot`.
 const RECENT_ALERTS: usize = 100;
 /// Largest inbound Socket.IO packet (protocol.md: 1 MB).
 pub const MAX_INBOUND: u64 = 1 << 20;
+/// A client's inbound WebSocket buffer starts this small (clients send little: pongs and
+/// requests); a larger message grows it for as long as it takes.
+const WS_READ_BUFFER: usize = 1024;
+
+/// A topic a server event belongs to.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Topic {
+    Aircraft,
+    Safety,
+    Alerts,
+    Acars,
+    Stats,
+    Airspace,
+}
+
+impl Topic {
+    pub const ALL: [Topic; 6] = [
+        Topic::Aircraft,
+        Topic::Safety,
+        Topic::Alerts,
+        Topic::Acars,
+        Topic::Stats,
+        Topic::Airspace,
+    ];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Topic::Aircraft => "aircraft",
+            Topic::Safety => "safety",
+            Topic::Alerts => "alerts",
+            Topic::Acars => "acars",
+            Topic::Stats => "stats",
+            Topic::Airspace => "airspace",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Topic> {
+        Some(match s {
+            "aircraft" => Topic::Aircraft,
+            "safety" => Topic::Safety,
+            "alerts" => Topic::Alerts,
+            "acars" => Topic::Acars,
+            "stats" => Topic::Stats,
+            "airspace" | "notams" => Topic::Airspace,
+            _ => return None,
+        })
+    }
+
+    pub fn bit(self) -> u8 {
+        1 << self as u8
+    }
+}
 
 /// What the API needs from the config.
 #[derive(Clone, Debug)]
@@ -65,52 +122,55 @@ pub struct ApiCounters {
     pub bad_payloads: std::sync::atomic::AtomicU64,
 }
 
+/// Where the API reaches the rest of the daemon.
+pub struct Links {
+    pub world: watch::Receiver<Arc<World>>,
+    pub stats: watch::Receiver<Arc<StatsSnapshot>>,
+    pub core: mpsc::Sender<Cmd>,
+    pub rules: mpsc::Sender<RuleCmd>,
+    pub sources: SourceSet,
+    pub core_counters: Arc<CoreCounters>,
+    pub feed_counters: Arc<FeedCounters>,
+    pub beast_in: Arc<BeastInCounters>,
+}
+
 /// State shared by the handlers and the fan-out.
 pub struct Hub {
     pub settings: ApiSettings,
+    pub links: Links,
     clients: Mutex<HashMap<Sid, Arc<Mutex<Client>>>>,
-    pub world: watch::Receiver<Arc<World>>,
-    pub stats: watch::Receiver<Arc<StatsTick>>,
-    pub core: mpsc::Sender<Cmd>,
-    pub sources: SourceSet,
-    pub core_counters: Arc<CoreCounters>,
     pub counters: ApiCounters,
-    pub feed_counters: Arc<crate::feeds::FeedCounters>,
     /// Open safety events by id (the `safety` topic's snapshot).
     pub safety_active: Mutex<BTreeMap<u64, Arc<RawValue>>>,
     pub recent_alerts: Mutex<VecDeque<Arc<RawValue>>>,
-    /// The latest `airspace:snapshot` body (none until the first FIS-B product).
-    pub airspace: Mutex<Option<Arc<RawValue>>>,
+    /// The latest airspace picture (none until the first FIS-B product), and its encoding.
+    pub airspace: Mutex<Option<(Arc<AirspaceSnapshot>, Arc<RawValue>)>>,
+    /// The latest `stats:tick`, encoded once per version.
+    stats_tick: Mutex<(u64, Option<Arc<RawValue>>)>,
     /// Snapshot cache for handlers (the fan-out keeps its own).
     pub cache: Mutex<WorldCache>,
     pub started: Instant,
 }
 
 impl Hub {
-    pub fn new(
-        settings: ApiSettings,
-        world: watch::Receiver<Arc<World>>,
-        stats: watch::Receiver<Arc<StatsTick>>,
-        core: mpsc::Sender<Cmd>,
-        sources: SourceSet,
-        core_counters: Arc<CoreCounters>,
-    ) -> Self {
+    pub fn new(settings: ApiSettings, links: Links) -> Self {
         Self {
             settings,
+            links,
             clients: Mutex::new(HashMap::new()),
-            world,
-            stats,
-            core,
-            sources,
-            core_counters,
             counters: ApiCounters::default(),
-            feed_counters: Arc::default(),
             safety_active: Mutex::new(BTreeMap::new()),
             recent_alerts: Mutex::new(VecDeque::new()),
             airspace: Mutex::new(None),
+            stats_tick: Mutex::new((0, None)),
             cache: Mutex::new(WorldCache::default()),
             started: Instant::now(),
         }
+    }
+
+    /// The published picture now.
+    pub fn world(&self) -> Arc<World> {
+        self.links.world.borrow().clone()
     }
 
     pub fn client(&self, sid: Sid) -> Option<Arc<Mutex<Client>>> {
@@ -164,10 +224,17 @@ impl Hub {
         recent.push_back(data);
     }
 
-    /// The latest stats tick, if one was made.
+    /// The latest `stats:tick` with its version (none before the first).
     pub fn stats_now(&self) -> Option<(u64, Arc<RawValue>)> {
-        let s = self.stats.borrow().clone();
-        s.data.clone().map(|d| (s.version, d))
+        let s = self.links.stats.borrow().clone();
+        if s.version == 0 {
+            return None;
+        }
+        let mut cached = lock(&self.stats_tick);
+        if cached.0 != s.version || cached.1.is_none() {
+            *cached = (s.version, Some(wire::stats_tick(&s).into()));
+        }
+        cached.1.clone().map(|d| (s.version, d))
     }
 }
 
@@ -180,6 +247,7 @@ pub fn router(hub: Arc<Hub>) -> (axum::Router, socketioxide::SocketIo) {
         .max_payload(MAX_INBOUND)
         .ws_max_message_size(MAX_INBOUND as usize)
         .ws_max_frame_size(MAX_INBOUND as usize)
+        .ws_read_buffer_size(WS_READ_BUFFER)
         .max_buffer_size(s.client_queue)
         .with_state(hub.clone())
         .build_layer();

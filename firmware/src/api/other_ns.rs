@@ -10,7 +10,7 @@
 
 use super::main_ns::{token_of, Unauthorized};
 use super::Hub;
-use crate::core::now_ms;
+use crate::wall::now_ms;
 use serde_json::{json, Value};
 use socketioxide::extract::{Event, SocketRef, State, TryData};
 use socketioxide::handler::ConnectHandler;

@@ -4,11 +4,15 @@
 //! Each request type is one function; parameters are checked before anything is read or
 //! changed, and the message of an `invalid_params` error names the parameter.
 
-use super::Hub;
-use crate::alerts::rule::RuleSpec;
-use crate::alerts::store::StoreError;
-use crate::core::{now_ms, Cmd};
-use crate::track::TrackKey;
+use super::wire::{self, RecordJson, SafetyEventListed, TrailPointJson};
+use super::{lock, Hub};
+use crate::core::alerts::rule::RuleSpec;
+use crate::core::alerts::service::RuleCmd;
+use crate::core::alerts::store::StoreError;
+use crate::core::picture::AltBaro;
+use crate::core::track::TrackKey;
+use crate::core::Cmd;
+use crate::wall::now_ms;
 use serde_json::{json, Map, Value};
 use std::sync::atomic::Ordering;
 use std::time::Duration;
@@ -85,18 +89,17 @@ pub async fn handle(
         "aircraft-track" => aircraft_track(hub, p).await,
         "safety-events" => safety_events(hub, p).await,
         "safety-acknowledge" => safety_acknowledge(hub, p).await,
-        "alert-rules" => ask(hub, Cmd::AlertRules)
+        "alert-rules" => ask_rules(hub, RuleCmd::List)
             .await
             .map(|r| json!({"rules": r, "count": r.len()})),
         "alert-rule-create" => alert_create(hub, p).await,
         "alert-rule-update" => alert_update(hub, p).await,
         "alert-rule-delete" => alert_delete(hub, p).await,
         "alert-rule-toggle" => alert_toggle(hub, p).await,
-        "airspace-snapshot" => Ok(match super::lock(&hub.airspace).clone() {
-            Some(snapshot) => serde_json::from_str(snapshot.get())
-                .map_err(|e| ApiError::new("internal", format!("airspace snapshot: {e}")))?,
+        "airspace-snapshot" => Ok(match lock(&hub.airspace).as_ref() {
+            Some((snapshot, _)) => json!(**snapshot),
             None => json!({"notams": [], "tfrs": [], "advisories": [], "count": 0,
-                "timestamp": crate::core::now_ms()}),
+                "timestamp": now_ms()}),
         }),
         "acars-snapshot" => acars_snapshot(p),
         "stats-summary" => ask(hub, Cmd::StatsSummary).await.map(|s| json!(s)),
@@ -117,19 +120,32 @@ pub async fn handle(
 async fn ask<T>(hub: &Hub, make: impl FnOnce(oneshot::Sender<T>) -> Cmd) -> Result<T, ApiError> {
     let (tx, rx) = oneshot::channel();
     let gone = || ApiError::new("internal", "the receiver core is not answering");
-    hub.core.send(make(tx)).await.map_err(|_| gone())?;
+    hub.links.core.send(make(tx)).await.map_err(|_| gone())?;
     tokio::time::timeout(CORE_TIMEOUT, rx)
         .await
         .map_err(|_| gone())?
         .map_err(|_| gone())
 }
 
-/// `params.icao` as a lowercase hex key (`~` for non-ICAO).
-fn icao_param(p: &Map<String, Value>) -> Result<String, ApiError> {
+/// Sends a request to the alert rules' owner and waits for its answer.
+async fn ask_rules<T>(
+    hub: &Hub,
+    make: impl FnOnce(oneshot::Sender<T>) -> RuleCmd,
+) -> Result<T, ApiError> {
+    let (tx, rx) = oneshot::channel();
+    let gone = || ApiError::new("internal", "the alert rules' store is not answering");
+    hub.links.rules.send(make(tx)).await.map_err(|_| gone())?;
+    tokio::time::timeout(CORE_TIMEOUT, rx)
+        .await
+        .map_err(|_| gone())?
+        .map_err(|_| gone())
+}
+
+/// `params.icao` as a track key (any case, `~` for non-ICAO).
+fn icao_param(p: &Map<String, Value>) -> Result<TrackKey, ApiError> {
     let bad = || invalid("params.icao must be 6 hex digits");
     let s = p.get("icao").and_then(Value::as_str).ok_or_else(bad)?;
-    TrackKey::from_hex(s).ok_or_else(bad)?;
-    Ok(s.to_ascii_lowercase())
+    TrackKey::from_hex(s).ok_or_else(bad)
 }
 
 fn id_param(p: &Map<String, Value>) -> Result<u64, ApiError> {
@@ -157,11 +173,11 @@ fn number_param(
 }
 
 fn aircraft_info(hub: &Hub, p: &Map<String, Value>) -> Reply {
-    let hex = icao_param(p)?;
-    let w = hub.world.borrow().clone();
-    w.record(&hex)
-        .map(Value::Object)
-        .ok_or_else(|| ApiError::new("not_found", format!("no aircraft {hex} in range")))
+    let key = icao_param(p)?;
+    let w = hub.world();
+    w.get(&key)
+        .map(|r| json!(RecordJson::whole(r)))
+        .ok_or_else(|| ApiError::new("not_found", format!("no aircraft {} in range", key.hex())))
 }
 
 fn aircraft_info_bulk(hub: &Hub, p: &Map<String, Value>) -> Reply {
@@ -172,20 +188,19 @@ fn aircraft_info_bulk(hub: &Hub, p: &Map<String, Value>) -> Reply {
     if list.len() > 100 {
         return Err(invalid("params.icaos may hold at most 100 addresses"));
     }
-    let w = hub.world.borrow().clone();
+    let w = hub.world();
     let mut found = Map::new();
     let mut missing = Vec::new();
     for (i, v) in list.iter().enumerate() {
-        let hex = v
+        let key = v
             .as_str()
-            .filter(|s| TrackKey::from_hex(s).is_some())
-            .ok_or_else(|| invalid(format!("params.icaos[{i}] must be 6 hex digits")))?
-            .to_ascii_lowercase();
-        match w.record(&hex) {
+            .and_then(TrackKey::from_hex)
+            .ok_or_else(|| invalid(format!("params.icaos[{i}] must be 6 hex digits")))?;
+        match w.get(&key) {
             Some(r) => {
-                found.insert(hex, Value::Object(r));
+                found.insert(key.hex(), json!(RecordJson::whole(r)));
             }
-            None => missing.push(hex),
+            None => missing.push(key.hex()),
         }
     }
     Ok(json!({"aircraft": found, "missing": missing}))
@@ -212,47 +227,46 @@ fn aircraft_list(hub: &Hub, p: &Map<String, Value>) -> Reply {
         Some(v) => serde_json::from_value(v.clone())
             .map_err(|e| invalid(format!("params.filters: {e}")))?,
     };
-    let num = |r: &Map<String, Value>, k: &str| r.get(k).and_then(Value::as_f64);
-    let w = hub.world.borrow().clone();
+    let w = hub.world();
     let list: Vec<Value> = w
         .records()
-        .into_iter()
         .filter(|r| {
-            let alt = num(r, "alt_baro");
+            let alt = match r.alt_baro {
+                Some(AltBaro::Feet(ft)) => Some(f64::from(ft)),
+                _ => None,
+            };
             f.min_altitude.is_none_or(|m| alt.is_some_and(|a| a >= m))
                 && f.max_altitude.is_none_or(|m| alt.is_some_and(|a| a <= m))
-                && f.has_position.is_none_or(|h| r.contains_key("lat") == h)
+                && f.has_position.is_none_or(|h| r.lat.is_some() == h)
                 && f.max_distance_nm
-                    .is_none_or(|m| num(r, "distance_nm").is_some_and(|d| d <= m))
+                    .is_none_or(|m| r.distance_nm.is_some_and(|d| d <= m))
                 && f.callsign.as_ref().is_none_or(|c| {
-                    r.get("flight").and_then(Value::as_str).is_some_and(|fl| {
+                    r.flight.as_ref().is_some_and(|fl| {
                         fl.to_ascii_uppercase().starts_with(&c.to_ascii_uppercase())
                     })
                 })
-                && f.kind
-                    .as_ref()
-                    .is_none_or(|k| r.get("type").and_then(Value::as_str) == Some(k))
-                && f.source_band
-                    .as_ref()
-                    .is_none_or(|b| r.get("source_band").and_then(Value::as_str) == Some(b))
+                && f.kind.as_deref().is_none_or(|k| r.kind == k)
+                && f.source_band.as_deref().is_none_or(|b| r.source_band == b)
         })
-        .map(Value::Object)
+        .map(|r| json!(RecordJson::whole(r)))
         .collect();
     Ok(json!({"count": list.len(), "aircraft": list, "timestamp": w.timestamp_ms}))
 }
 
 fn aircraft_snapshot(hub: &Hub) -> Value {
-    let w = hub.world.borrow().clone();
-    json!({"aircraft": w.records(), "count": w.aircraft.len(), "timestamp": w.timestamp_ms,
-           "version": w.version})
+    let w = hub.world();
+    json!({"aircraft": wire::snapshot_records(&w), "count": w.aircraft.len(),
+           "timestamp": w.timestamp_ms, "version": w.version})
 }
 
 async fn aircraft_track(hub: &Hub, p: &Map<String, Value>) -> Reply {
-    let hex = icao_param(p)?;
-    let key =
-        TrackKey::from_hex(&hex).ok_or_else(|| invalid("params.icao must be 6 hex digits"))?;
+    let key = icao_param(p)?;
+    let hex = key.hex();
     match ask(hub, |tx| Cmd::Track(key, tx)).await? {
-        Some(points) => Ok(json!({"icao": hex, "count": points.len(), "positions": points})),
+        Some(points) => {
+            let points: Vec<TrailPointJson> = points.iter().map(TrailPointJson::from).collect();
+            Ok(json!({"icao": hex, "count": points.len(), "positions": points}))
+        }
         None => Err(ApiError::new(
             "not_found",
             format!("no aircraft {hex} in range"),
@@ -269,6 +283,13 @@ async fn safety_events(hub: &Hub, p: &Map<String, Value>) -> Reply {
         reply,
     })
     .await?;
+    let events: Vec<SafetyEventListed> = events
+        .iter()
+        .map(|(event, acknowledged)| SafetyEventListed {
+            event,
+            acknowledged: *acknowledged,
+        })
+        .collect();
     Ok(json!({"count": events.len(), "events": events}))
 }
 
@@ -305,20 +326,20 @@ fn rule_param(p: &Map<String, Value>) -> Result<RuleSpec, ApiError> {
 
 async fn alert_create(hub: &Hub, p: &Map<String, Value>) -> Reply {
     let spec = rule_param(p)?;
-    let r = ask(hub, |tx| Cmd::AlertCreate(spec, tx)).await?;
+    let r = ask_rules(hub, |tx| RuleCmd::Create(spec, tx)).await?;
     r.map(|s| json!(s)).map_err(store_error)
 }
 
 async fn alert_update(hub: &Hub, p: &Map<String, Value>) -> Reply {
     let id = id_param(p)?;
     let spec = rule_param(p)?;
-    let r = ask(hub, |tx| Cmd::AlertUpdate(id, spec, tx)).await?;
+    let r = ask_rules(hub, |tx| RuleCmd::Update(id, spec, tx)).await?;
     r.map(|s| json!(s)).map_err(store_error)
 }
 
 async fn alert_delete(hub: &Hub, p: &Map<String, Value>) -> Reply {
     let id = id_param(p)?;
-    let r = ask(hub, |tx| Cmd::AlertDelete(id, tx)).await?;
+    let r = ask_rules(hub, |tx| RuleCmd::Delete(id, tx)).await?;
     r.map(|()| json!({"id": id, "deleted": true}))
         .map_err(store_error)
 }
@@ -330,7 +351,7 @@ async fn alert_toggle(hub: &Hub, p: &Map<String, Value>) -> Reply {
         Some(Value::Bool(b)) => Some(*b),
         Some(_) => return Err(invalid("params.enabled must be true or false")),
     };
-    let r = ask(hub, |tx| Cmd::AlertToggle(id, enabled, tx)).await?;
+    let r = ask_rules(hub, |tx| RuleCmd::Toggle(id, enabled, tx)).await?;
     r.map(|s| json!(s)).map_err(store_error)
 }
 
@@ -346,8 +367,8 @@ fn receiver_info(hub: &Hub) -> Value {
         "lat": lat,
         "lon": lon,
         "version": env!("CARGO_PKG_VERSION"),
-        "bands": hub.sources.bands(),
-        "sources": hub.sources.reports(),
+        "bands": hub.links.sources.bands(),
+        "sources": hub.links.sources.reports(),
         "auth": hub.settings.auth,
         "rates": {"aircraft_hz": hub.settings.aircraft_hz, "stats_hz": hub.settings.stats_hz},
         "batch_window_ms": hub.settings.batch_window.as_millis() as u64,
@@ -355,8 +376,8 @@ fn receiver_info(hub: &Hub) -> Value {
 }
 
 fn system_status(hub: &Hub) -> Value {
-    let usage = crate::stats::process_usage();
-    let c = &hub.core_counters;
+    let usage = crate::core::stats::process_usage();
+    let c = &hub.links.core_counters;
     let a = &hub.counters;
     json!({
         "server_time": now_ms(),
@@ -373,6 +394,6 @@ fn system_status(hub: &Hub) -> Value {
             "messages": c.messages.load(Ordering::Relaxed),
             "events_dropped": c.events_dropped.load(Ordering::Relaxed),
         },
-        "sources": hub.sources.reports(),
+        "sources": hub.links.sources.reports(),
     })
 }

@@ -1,0 +1,149 @@
+//! The picture's clock: seconds on one timeline for every source, on tokio's clock (so tests
+//! run it on paused time).
+//!
+//! ```text
+//!   live sources ───────────────── core time runs at wall rate; a block ends "now"
+//!   replay plays  ── core time follows the replay's stream time (at its speed)
+//!   replay ends   ─────────────── core time carries on from there at wall rate
+//! ```
+//!
+//! A live source's (radio, simulator, network input) block is stamped when it arrives: its
+//! last sample is *now*, its messages as far before now as they were before the block's end.
+//! A replay's block instead moves the clock to the block's stream time, so a replay at 4×
+//! ages tracks and pairs CPR frames as the air did. Either way the clock keeps running between
+//! blocks and after the last one: housekeeping on it expires aircraft 60 s after their last
+//! message, whatever the sources do.
+
+use crate::source::{Block, Timing};
+use tokio::time::Instant;
+
+#[derive(Debug)]
+pub struct Clock {
+    /// Core time `anchor_s` was at `anchor_at`; it runs at `rate` × wall time from there.
+    anchor_s: f64,
+    anchor_at: Instant,
+    rate: f64,
+    /// A replay is playing (its blocks set the time).
+    replaying: bool,
+}
+
+impl Clock {
+    /// A clock at 0 s now, at wall rate.
+    pub fn new() -> Self {
+        Self {
+            anchor_s: 0.0,
+            anchor_at: Instant::now(),
+            rate: 1.0,
+            replaying: false,
+        }
+    }
+
+    /// Core time now (s).
+    pub fn now(&self) -> f64 {
+        self.at(Instant::now())
+    }
+
+    fn at(&self, instant: Instant) -> f64 {
+        self.anchor_s
+            + instant
+                .saturating_duration_since(self.anchor_at)
+                .as_secs_f64()
+                * self.rate
+    }
+
+    /// Takes a block: advances the clock for a replay, and returns the offset that turns the
+    /// block's stream times into core times.
+    pub fn on_block(&mut self, block: &Block) -> f64 {
+        let now_instant = Instant::now();
+        let now = self.at(now_instant);
+        match block.timing {
+            Timing::Live => now - block.stream_s,
+            Timing::Replay { speed } => {
+                // The replay's stream time is the picture's time; never backwards.
+                let t = now.max(block.stream_s);
+                self.anchor_s = t;
+                self.anchor_at = now_instant;
+                self.rate = if block.end { 1.0 } else { speed };
+                self.replaying = !block.end;
+                0.0
+            }
+        }
+    }
+
+    /// Whether a replay is setting the time.
+    pub fn replaying(&self) -> bool {
+        self.replaying
+    }
+
+    /// Wall-clock milliseconds of core time `t`, given the wall clock now (`wall_now_ms`):
+    /// the picture's times as clients see them.
+    pub fn wall_ms(&self, t: f64, wall_now_ms: u64) -> u64 {
+        let back_s = (self.now() - t) / self.rate;
+        let ms = wall_now_ms as f64 - back_s * 1000.0;
+        ms.max(0.0).round() as u64
+    }
+}
+
+impl Default for Clock {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::time::Duration;
+
+    fn block(timing: Timing, stream_s: f64, end: bool) -> Block {
+        let mut b = Block::new(Some(0), timing, stream_s);
+        b.end = end;
+        b
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn live_time_runs_at_wall_rate_and_blocks_end_now() {
+        let mut c = Clock::new();
+        tokio::time::advance(Duration::from_secs(10)).await;
+        assert_eq!(c.now(), 10.0);
+        // A live source whose own stream clock says 3 s: its block ends now.
+        let offset = c.on_block(&block(Timing::Live, 3.0, false));
+        assert_eq!(3.0 + offset, 10.0);
+        tokio::time::advance(Duration::from_millis(2500)).await;
+        assert_eq!(c.now(), 12.5);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_replay_sets_the_time_then_hands_over_to_wall_time() {
+        let mut c = Clock::new();
+        let speed = Timing::Replay { speed: 4.0 };
+        assert_eq!(c.on_block(&block(speed, 0.2, false)), 0.0);
+        assert_eq!(c.now(), 0.2);
+        assert!(c.replaying());
+        // Between blocks the clock runs at the replay's speed.
+        tokio::time::advance(Duration::from_millis(50)).await;
+        assert!((c.now() - 0.4).abs() < 1e-9);
+        c.on_block(&block(speed, 20.0, true));
+        assert_eq!(c.now(), 20.0);
+        assert!(!c.replaying());
+        // After the end: wall rate, from where the replay stopped.
+        tokio::time::advance(Duration::from_secs(60)).await;
+        assert_eq!(c.now(), 80.0);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn the_clock_never_runs_backwards() {
+        let mut c = Clock::new();
+        tokio::time::advance(Duration::from_secs(5)).await;
+        c.on_block(&block(Timing::Replay { speed: 1.0 }, 1.0, false));
+        assert_eq!(c.now(), 5.0);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn wall_times_are_scaled_by_the_replay_speed() {
+        let mut c = Clock::new();
+        c.on_block(&block(Timing::Replay { speed: 2.0 }, 100.0, false));
+        // 10 s of stream ago at 2× is 5 s of wall ago.
+        assert_eq!(c.wall_ms(90.0, 1_000_000), 995_000);
+    }
+}

@@ -1,0 +1,94 @@
+//! What a source hands to the core: the messages one step of its receive chain decoded, with
+//! times on the source's own *stream clock* (seconds of samples since it started).
+//!
+//! The core decides what those times mean (see `core::clock`): a live source's block ends
+//! *now*, a replay's block moves the core's clock to its stream time.
+
+use dsp::decode::Message;
+use dsp::uat::decode::{LatLon, UatDownlink};
+use dsp::uat::frame::UatFrame;
+use dsp::uat::uplink::{ApduTime, Product};
+use dsp::Frame;
+
+/// One 1090 MHz message as heard: the frame (timing, signal level) and its decoding.
+#[derive(Clone, Debug)]
+pub struct Heard {
+    pub frame: Frame,
+    pub message: Message,
+    /// Stream time of the frame (s).
+    pub t: f64,
+}
+
+/// What the UAT chain heard: a downlink, or the FIS-B products an uplink completed.
+#[derive(Clone, Debug)]
+pub enum UatHeard {
+    Downlink {
+        downlink: Box<UatDownlink>,
+        rssi_dbfs: f32,
+        /// Stream time of the frame (s).
+        t: f64,
+        repaired: bool,
+    },
+    Products {
+        station: LatLon,
+        products: Vec<FisbProduct>,
+        t: f64,
+    },
+}
+
+/// One complete FIS-B product.
+#[derive(Clone, Debug)]
+pub struct FisbProduct {
+    pub product_id: u16,
+    pub time: ApduTime,
+    pub product: Product,
+}
+
+/// A UAT frame as received, for the dump978 raw feed.
+#[derive(Clone, Debug)]
+pub struct UatReceived {
+    pub frame: UatFrame,
+    pub rssi_dbfs: f32,
+    /// Stream time of the frame (s).
+    pub t: f64,
+}
+
+/// How a source's stream clock relates to the wall clock.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum Timing {
+    /// A radio, the simulator, a network input: samples arrive as the air sends them.
+    Live,
+    /// A recording played at `speed` × real time: its stream time is the picture's time.
+    Replay { speed: f64 },
+}
+
+/// What one step of a source produced.
+#[derive(Debug)]
+pub struct Block {
+    /// The source's index in the daemon's `SourceSet` (`None`: a network input).
+    pub source: Option<usize>,
+    pub timing: Timing,
+    pub heard: Vec<Heard>,
+    /// From a 978 MHz source.
+    pub uat: Vec<UatHeard>,
+    pub uat_frames: Vec<UatReceived>,
+    /// Stream time at the end of the block (s).
+    pub stream_s: f64,
+    /// The source ended with this block (a replay reached the end of its file).
+    pub end: bool,
+}
+
+impl Block {
+    /// A block with nothing in it yet.
+    pub fn new(source: Option<usize>, timing: Timing, stream_s: f64) -> Self {
+        Self {
+            source,
+            timing,
+            heard: Vec::new(),
+            uat: Vec::new(),
+            uat_frames: Vec::new(),
+            stream_s,
+            end: false,
+        }
+    }
+}

@@ -1,0 +1,140 @@
+//! The built-in simulator: generated traffic on both bands (the project's own test signal
+//! generators, `dsp::gen`), modulated into IQ in real time and put through the real receive
+//! chain, so a daemon with no radio shows a live picture. On 1090 MHz one aircraft squawks
+//! 7700 for a while; on 978 MHz UAT aircraft and a FIS-B ground station whose TFR, NOTAM and
+//! METAR are re-dated as time passes, so they never expire while the daemon runs.
+
+use super::pipeline::Pipeline;
+use crate::wall;
+use dsp::cpr::Position;
+use dsp::gen::fisb::{demo_products, Station};
+use dsp::gen::uat_traffic::{FisbConfig, UatTrafficConfig, UatTrafficSim};
+use dsp::gen::{TrafficConfig, TrafficSim};
+use dsp::uat::uplink::RecordTime;
+use dsp::SampleRate;
+
+/// How often the simulated FIS-B reports get new times (s).
+const FISB_REDATE_S: f64 = 1800.0;
+
+/// Simulated 1090 MHz traffic.
+pub struct Simulated {
+    sim: TrafficSim,
+    /// Stream times between which the first aircraft squawks 7700.
+    emergency: Option<(f64, f64)>,
+    normal_squawk: u16,
+}
+
+impl Simulated {
+    pub fn new(
+        centre: Position,
+        aircraft: usize,
+        seed: u64,
+        emergency: Option<(f64, f64)>,
+    ) -> Self {
+        let sim = TrafficSim::new(TrafficConfig::new(
+            SampleRate::Msps2_4,
+            centre,
+            aircraft,
+            seed,
+        ));
+        let normal_squawk = sim.aircraft.first().map_or(0, |a| a.squawk);
+        Self {
+            sim,
+            emergency,
+            normal_squawk,
+        }
+    }
+
+    pub fn run(mut self, p: &mut Pipeline) {
+        let n = p.block_samples();
+        let (mut iq, mut sent) = (Vec::with_capacity(2 * n), Vec::new());
+        loop {
+            let t = p.stream_s();
+            if let Some(first) = self.sim.aircraft.first_mut() {
+                let on = self.emergency.is_some_and(|(a, b)| t >= a && t < b);
+                first.squawk = if on { 7700 } else { self.normal_squawk };
+            }
+            iq.clear();
+            sent.clear();
+            self.sim.next_block(n, &mut iq, &mut sent);
+            if !p.process(&iq, false, 1.0) {
+                return;
+            }
+        }
+    }
+}
+
+/// Simulated 978 MHz traffic: UAT aircraft and, optionally, a FIS-B ground station.
+pub struct UatSimulated {
+    sim: UatTrafficSim,
+    centre: Position,
+    fisb: bool,
+}
+
+impl UatSimulated {
+    pub fn new(centre: Position, aircraft: usize, seed: u64, fisb: bool) -> Self {
+        let mut cfg = UatTrafficConfig::new(centre, aircraft, seed);
+        if fisb {
+            cfg.fisb = Some(FisbConfig {
+                station: fisb_station(centre),
+                snr_db: 20.0,
+                apdus: Vec::new(),
+            });
+        }
+        Self {
+            sim: UatTrafficSim::new(cfg),
+            centre,
+            fisb,
+        }
+    }
+
+    pub fn run(mut self, p: &mut Pipeline) {
+        let n = p.block_samples();
+        let (mut iq, mut sent) = (Vec::with_capacity(2 * n), Vec::new());
+        let mut dated_at = f64::NEG_INFINITY;
+        loop {
+            // FIS-B reports in effect from now for three hours, re-dated every half hour.
+            if self.fisb && p.stream_s() - dated_at >= FISB_REDATE_S {
+                dated_at = p.stream_s();
+                self.sim
+                    .set_fisb_apdus(fisb_products(self.centre, wall::now_ms()));
+            }
+            iq.clear();
+            sent.clear();
+            self.sim.next_block(n, &mut iq, &mut sent);
+            if !p.process(&iq, false, 1.0) {
+                return;
+            }
+        }
+    }
+}
+
+/// The simulator's ground station: 40 km north-west of the receiver, slot 9.
+fn fisb_station(centre: Position) -> Station {
+    Station {
+        lat: centre.lat + 0.25,
+        lon: centre.lon - 0.35,
+        slot: 9,
+        tisb_site_id: 1,
+    }
+}
+
+/// The simulator's FIS-B products issued at `now_ms`, in effect for 3 hours.
+fn fisb_products(centre: Position, now_ms: u64) -> Vec<Vec<u8>> {
+    let at = |ms: u64| {
+        let c = wall::civil(ms);
+        RecordTime {
+            month: None,
+            day: Some(c.day as u8),
+            hour: c.hour as u8,
+            minute: c.minute as u8,
+        }
+    };
+    let start = at(now_ms);
+    demo_products(
+        centre,
+        (start.hour, start.minute),
+        start,
+        at(now_ms + 3 * 3_600_000),
+    )
+}

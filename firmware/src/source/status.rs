@@ -1,0 +1,158 @@
+//! Each source's state as `receiver-info`, `stats:tick` and `/metrics` show it: written by its
+//! DSP thread (samples, frames, device, failures) and by the core (stalled: no block within
+//! the core's stall time), read by the API.
+
+use dsp::{IqFormat, SampleRate};
+use serde::Serialize;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+
+/// The source in use, as `receiver-info` and `stats:tick` show it.
+#[derive(Debug)]
+pub struct SourceStatus {
+    pub kind: &'static str,
+    pub description: String,
+    pub format: IqFormat,
+    /// The 1090 MHz sample rate (unused for 978 MHz, which is always 2.083333 MS/s).
+    pub rate: SampleRate,
+    /// 1090 or 978.
+    pub band: u16,
+    pub samples: AtomicU64,
+    pub frames: AtomicU64,
+    pub running: AtomicBool,
+    pub ended: AtomicBool,
+    /// Set by the core when no block came from this source for its stall time.
+    pub stalled: AtomicBool,
+    pub error: Mutex<Option<String>>,
+    /// A radio: the device in use (none while it is missing).
+    pub device: Mutex<Option<String>>,
+    /// A radio: samples it lost to overruns, and how often it was reopened.
+    pub dropped: AtomicU64,
+    pub reconnects: AtomicU64,
+}
+
+/// One source in `receiver-info`, `stats:tick.system.sdr` and `/metrics`.
+#[derive(Clone, Debug, Serialize)]
+pub struct SourceReport {
+    pub kind: &'static str,
+    pub description: String,
+    pub band: &'static str,
+    pub format: String,
+    pub sample_rate: u64,
+    pub healthy: bool,
+    /// running, stalled (no samples for a while), failed (with `error`) or ended (a replay).
+    pub state: &'static str,
+    pub samples: u64,
+    pub frames: u64,
+    pub error: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub device: Option<String>,
+    pub dropped_samples: u64,
+    pub reconnects: u64,
+}
+
+impl SourceStatus {
+    pub fn new(
+        kind: &'static str,
+        description: String,
+        format: IqFormat,
+        rate: SampleRate,
+        band: u16,
+    ) -> Arc<SourceStatus> {
+        Arc::new(SourceStatus {
+            kind,
+            description,
+            format,
+            rate,
+            band,
+            samples: AtomicU64::new(0),
+            frames: AtomicU64::new(0),
+            running: AtomicBool::new(false),
+            ended: AtomicBool::new(false),
+            stalled: AtomicBool::new(false),
+            error: Mutex::new(None),
+            device: Mutex::new(None),
+            dropped: AtomicU64::new(0),
+            reconnects: AtomicU64::new(0),
+        })
+    }
+
+    /// Samples per second of the stream.
+    pub fn rate_hz(&self) -> f64 {
+        if self.band == 978 {
+            dsp::uat::consts::SAMPLE_RATE
+        } else {
+            self.rate.hz() as f64
+        }
+    }
+
+    pub fn report(&self) -> SourceReport {
+        let error = self.error.lock().map(|e| e.clone()).unwrap_or_default();
+        let state = if error.is_some() {
+            "failed"
+        } else if self.ended.load(Ordering::Relaxed) {
+            "ended"
+        } else if self.stalled.load(Ordering::Relaxed) {
+            "stalled"
+        } else {
+            "running"
+        };
+        SourceReport {
+            kind: self.kind,
+            description: self.description.clone(),
+            band: band_name(self.band),
+            format: self.format.to_string(),
+            sample_rate: self.rate_hz().round() as u64,
+            healthy: state == "running",
+            state,
+            samples: self.samples.load(Ordering::Relaxed),
+            frames: self.frames.load(Ordering::Relaxed),
+            error,
+            device: self.device.lock().map(|d| d.clone()).unwrap_or_default(),
+            dropped_samples: self.dropped.load(Ordering::Relaxed),
+            reconnects: self.reconnects.load(Ordering::Relaxed),
+        }
+    }
+
+    pub(crate) fn fail(&self, message: String) {
+        tracing::error!(source = self.kind, band = self.band, "{message}");
+        if let Ok(mut e) = self.error.lock() {
+            *e = Some(message);
+        }
+    }
+
+    pub(crate) fn recover(&self) {
+        if let Ok(mut e) = self.error.lock() {
+            *e = None;
+        }
+    }
+
+    pub(crate) fn set_device(&self, device: Option<String>) {
+        if let Ok(mut d) = self.device.lock() {
+            *d = device;
+        }
+    }
+}
+
+/// Every source the daemon runs (one per band), for the API's reports.
+#[derive(Clone, Debug, Default)]
+pub struct SourceSet(pub Vec<Arc<SourceStatus>>);
+
+impl SourceSet {
+    /// "1090" and/or "978", in the order the sources run.
+    pub fn bands(&self) -> Vec<&'static str> {
+        self.0.iter().map(|s| band_name(s.band)).collect()
+    }
+
+    pub fn reports(&self) -> Vec<SourceReport> {
+        self.0.iter().map(|s| s.report()).collect()
+    }
+}
+
+pub fn band_name(band: u16) -> &'static str {
+    if band == 978 {
+        "978"
+    } else {
+        "1090"
+    }
+}

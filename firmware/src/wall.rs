@@ -1,0 +1,67 @@
+//! Wall-clock time, for what leaves the daemon: wire timestamps (ms since the epoch), the
+//! dates of feed lines, FIS-B report times. The picture's own clock is `core::clock`; this
+//! module only reads the system clock and does calendar arithmetic (through `chrono`).
+
+use chrono::{DateTime, Datelike, Timelike, Utc};
+
+/// Milliseconds since the Unix epoch now (0 if the system clock is before 1970).
+pub fn now_ms() -> u64 {
+    u64::try_from(Utc::now().timestamp_millis()).unwrap_or(0)
+}
+
+/// The UTC date and time of `ms` since the epoch (the epoch itself if out of range).
+pub fn utc(ms: u64) -> DateTime<Utc> {
+    i64::try_from(ms)
+        .ok()
+        .and_then(DateTime::from_timestamp_millis)
+        .unwrap_or_default()
+}
+
+/// Calendar fields of an instant, UTC.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Civil {
+    pub year: i32,
+    pub month: u32,
+    pub day: u32,
+    pub hour: u32,
+    pub minute: u32,
+}
+
+pub fn civil(ms: u64) -> Civil {
+    let t = utc(ms);
+    Civil {
+        year: t.year(),
+        month: t.month(),
+        day: t.day(),
+        hour: t.hour(),
+        minute: t.minute(),
+    }
+}
+
+/// Milliseconds since the epoch of a UTC date and time; `None` if it is not a real date.
+pub fn ms_of(year: i32, month: u32, day: u32, hour: u32, minute: u32) -> Option<u64> {
+    let t = chrono::NaiveDate::from_ymd_opt(year, month, day)?.and_hms_opt(hour, minute, 0)?;
+    u64::try_from(t.and_utc().timestamp_millis()).ok()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn calendar_fields_round_trip() {
+        let ms = ms_of(2026, 11, 28, 13, 45).unwrap();
+        assert_eq!(
+            civil(ms),
+            Civil {
+                year: 2026,
+                month: 11,
+                day: 28,
+                hour: 13,
+                minute: 45
+            }
+        );
+        assert_eq!(ms_of(2026, 2, 30, 0, 0), None);
+        assert_eq!(utc(ms).format("%Y/%m/%d").to_string(), "2026/11/28");
+    }
+}
