@@ -96,9 +96,26 @@ def replay_file(tmp_path_factory):
     return path
 
 
+# Every Mirror made during a test; the autouse fixture below fails the test if any of them
+# saw a protocol violation in the client's callback thread (where python-engineio catches and
+# only logs exceptions, so an assert there could never fail a test by itself).
+_MIRRORS = []
+
+
+@pytest.fixture(autouse=True)
+def callback_failures_fail_the_test():
+    _MIRRORS.clear()
+    yield
+    failures = [f for m in _MIRRORS for f in m.failures]
+    _MIRRORS.clear()
+    assert not failures, "in the client's callback thread:\n" + "\n".join(failures[:5])
+
+
 class Mirror:
     """A client's copy of the aircraft picture, kept the way protocol.md says: snapshot,
-    then deltas whose `seq` rises by exactly one; `batch` events are unwrapped in order."""
+    then deltas whose `seq` rises by exactly one; `batch` events are unwrapped in order.
+    A violation seen in the callback thread is recorded in `failures` and re-raised in the
+    test by the autouse fixture above."""
 
     def __init__(self):
         self.lock = threading.Lock()
@@ -107,31 +124,40 @@ class Mirror:
         self.gaps = []
         self.events = []  # (arrival time, event, data, batched)
         self.batches = []
+        self.failures = []
+        _MIRRORS.append(self)
 
     def on_event(self, event, data, batched=False):
         with self.lock:
-            self.events.append((time.monotonic(), event, data, batched))
-            if event == "batch":
-                self.batches.append(data)
-                for item in data["events"]:
-                    self._apply(item["event"], item["data"])
-                    self.events.append((time.monotonic(), item["event"], item["data"], True))
-            else:
-                self._apply(event, data)
+            try:
+                self._on_event(event, data)
+            except Exception as e:  # recorded here, raised in the test body
+                self.failures.append(f"{event}: {type(e).__name__}: {e}")
+
+    def _on_event(self, event, data):
+        self.events.append((time.monotonic(), event, data, False))
+        if event == "batch":
+            self.batches.append(data)
+            for item in data["events"]:
+                self._apply(item["event"], item["data"])
+                self.events.append((time.monotonic(), item["event"], item["data"], True))
+        else:
+            self._apply(event, data)
 
     def _apply(self, event, data):
         if event == "aircraft:snapshot":
             self._check_seq(data["seq"])
             self.state = {a["hex"]: dict(a) for a in data["aircraft"]}
-            assert data["count"] == len(data["aircraft"])
+            assert data["count"] == len(data["aircraft"]), "snapshot count"
         elif event == "aircraft:update":
             self._check_seq(data["seq"])
-            assert data["type"] == "delta"
+            assert data["type"] == "delta", f"update type {data['type']!r}"
             for hex_ in data["removed"]:
                 self.state.pop(hex_, None)
             for a in data["added"]:
                 self.state[a["hex"]] = dict(a)
             for u in data["updated"]:
+                assert u["hex"] in self.state, f"update for {u['hex']}, which the client does not have"
                 rec = self.state[u["hex"]]
                 for k, v in u.items():
                     if v is None:

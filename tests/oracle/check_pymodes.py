@@ -97,7 +97,12 @@ def main():
     binary, testdata, work = sys.argv[1], Path(sys.argv[2]), Path(sys.argv[3])
     work.mkdir(parents=True, exist_ok=True)
     lines = []
-    for f in sorted((testdata / "modes").glob("*.cu8")):
+    captures = sorted((testdata / "modes").glob("*.cu8"))
+    if len(captures) < 4:
+        # The shared test data must be there: a missing capture is a failure, not a pass.
+        print(f"pymodes: expected 4 captures in {testdata / 'modes'}, found {len(captures)}")
+        return 1
+    for f in captures:
         lines += decode(binary, f)
     lines += decode(binary, testdata / "modes" / "modes1.bin", rate="2.0M")
     corpus = work / "oracle-corpus.cu8"

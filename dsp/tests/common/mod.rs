@@ -47,14 +47,14 @@ pub fn from_hex(h: &str) -> Vec<u8> {
         .collect()
 }
 
-/// Lines of a peer's expected output, lowercased; empty if the file does not exist.
+/// Lines of a peer's expected output, lowercased. A missing file fails the test: an absent
+/// oracle must not read as "nothing expected".
 pub fn expected(name: &str) -> BTreeSet<String> {
-    std::fs::read_to_string(modes_dir().join("expected").join(name))
-        .map(|s| {
-            s.lines()
-                .map(|l| l.trim().to_lowercase())
-                .filter(|l| !l.is_empty())
-                .collect()
-        })
-        .unwrap_or_default()
+    let p = modes_dir().join("expected").join(name);
+    std::fs::read_to_string(&p)
+        .unwrap_or_else(|e| panic!("oracle {} missing: {e}", p.display()))
+        .lines()
+        .map(|l| l.trim().to_lowercase())
+        .filter(|l| !l.is_empty())
+        .collect()
 }

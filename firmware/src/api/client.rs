@@ -17,10 +17,33 @@ use crate::core::World;
 use serde::Serialize;
 use serde_json::value::RawValue;
 use socketioxide::extract::SocketRef;
+use socketioxide::socket::Sid;
 use socketioxide::{SendError, SocketError};
 use std::collections::VecDeque;
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
+use tokio::time::Instant;
+
+/// Where a client's messages go: its socket, or a recorder in the tests of this logic.
+pub trait Outbox: Send + 'static {
+    fn emit<T: Serialize + ?Sized>(&self, event: &str, data: &T) -> Result<(), SendError>;
+    fn connected(&self) -> bool;
+    fn sid(&self) -> Sid;
+}
+
+impl Outbox for SocketRef {
+    fn emit<T: Serialize + ?Sized>(&self, event: &str, data: &T) -> Result<(), SendError> {
+        (**self).emit(event, data)
+    }
+
+    fn connected(&self) -> bool {
+        (**self).connected()
+    }
+
+    fn sid(&self) -> Sid {
+        self.id
+    }
+}
 
 /// A batch holds at most this many events ...
 pub const BATCH_MAX_EVENTS: usize = 50;
@@ -111,8 +134,8 @@ pub enum Sent {
     Closed,
 }
 
-pub struct Client {
-    pub socket: SocketRef,
+pub struct Client<O: Outbox = SocketRef> {
+    pub socket: O,
     /// Connected with a valid token.
     pub authorized: bool,
     subs: u8,
@@ -138,9 +161,9 @@ pub struct Client {
     created: Instant,
 }
 
-impl Client {
+impl<O: Outbox> Client<O> {
     pub fn new(
-        socket: SocketRef,
+        socket: O,
         authorized: bool,
         aircraft_hz: f64,
         stats_hz: f64,
@@ -238,7 +261,7 @@ impl Client {
             }
             Err(SendError::Socket(SocketError::Closed)) => Sent::Closed,
             Err(e) => {
-                tracing::warn!(sid = %self.socket.id, "emit {event} failed: {e}");
+                tracing::warn!(sid = %self.socket.sid(), "emit {event} failed: {e}");
                 Sent::Closed
             }
         }
@@ -312,9 +335,9 @@ impl Client {
     }
 
     /// A server event for this client: urgent ones go now, the rest are queued (see `tick`).
-    pub fn offer(&mut self, q: &Queued, urgent: bool) -> Sent {
+    pub fn offer(&mut self, q: &Queued, urgent: bool, now: Instant) -> Sent {
         if !urgent {
-            self.queue(q.clone(), Instant::now());
+            self.queue(q.clone(), now);
             return Sent::Ok;
         }
         self.flush_retry();
@@ -326,7 +349,7 @@ impl Client {
         if sent == Sent::Full {
             if self.retry.len() == RETRY_MAX {
                 self.retry.pop_front();
-                tracing::warn!(sid = %self.socket.id, "client too slow: an urgent event was dropped");
+                tracing::warn!(sid = %self.socket.sid(), "client too slow: an urgent event was dropped");
             }
             self.retry.push_back(q.clone());
         }
@@ -506,7 +529,7 @@ enum AircraftMessage {
 }
 
 impl AircraftMessage {
-    fn emit(&self, c: &mut Client) -> Sent {
+    fn emit<O: Outbox>(&self, c: &mut Client<O>) -> Sent {
         match self {
             AircraftMessage::Delta {
                 seq,

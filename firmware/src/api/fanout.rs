@@ -14,8 +14,9 @@ use super::{lock, Hub, Topic};
 use crate::core::{CoreEvent, SafetyChange};
 use serde_json::value::RawValue;
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 use tokio::sync::mpsc;
+use tokio::time::Instant;
 
 /// Granularity of the batch window and stats checks.
 pub const TICK: Duration = Duration::from_millis(10);
@@ -109,10 +110,11 @@ fn deliver(hub: &Hub, e: CoreEvent) {
 /// Sends one server event to every subscriber of its topic.
 fn send(hub: &Hub, topic: Topic, event: &'static str, data: Arc<RawValue>, urgent: bool) {
     let q = Queued { event, data };
+    let now = Instant::now();
     for c in hub.clients() {
         let mut c = lock(&c);
         if c.subscribed(topic) {
-            c.offer(&q, urgent);
+            c.offer(&q, urgent, now);
         }
     }
 }

@@ -19,7 +19,8 @@ use socketioxide::handler::ConnectHandler;
 use socketioxide::SocketIo;
 use std::sync::atomic::Ordering;
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::time::Duration;
+use tokio::time::Instant;
 
 /// Most topics named in one subscribe.
 const MAX_TOPICS: usize = 32;

@@ -34,8 +34,9 @@ use serde_json::value::RawValue;
 use socketioxide::socket::Sid;
 use std::collections::{BTreeMap, HashMap, VecDeque};
 use std::sync::{Arc, Mutex, MutexGuard};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 use tokio::sync::{mpsc, watch};
+use tokio::time::Instant;
 
 /// Alerts kept for `alert:snapshot`.
 const RECENT_ALERTS: usize = 100;

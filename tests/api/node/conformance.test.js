@@ -3,7 +3,7 @@
 //
 //   node --test            (SKYSPY_BIN overrides target/release/skyspy)
 
-import { test } from 'node:test';
+import { afterEach, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, execFileSync } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
@@ -58,10 +58,20 @@ async function startDaemon(args, config = '') {
   };
 }
 
+// Every mirror of the running test; a protocol violation seen in a socket callback is
+// recorded there and fails the test after it (an exception inside socket.io-client's event
+// dispatch would not reach the test by itself).
+const mirrors = [];
+afterEach(() => {
+  const failures = mirrors.splice(0).flatMap((m) => m.failures);
+  assert.deepEqual(failures, [], 'in socket callbacks');
+});
+
 /** A client that mirrors the aircraft picture from snapshot + deltas (+ batches). */
 function mirrored(url, transports, opts = {}) {
   const socket = io(url, { transports, reconnection: false, ...opts });
-  const m = { socket, state: new Map(), seq: null, gaps: [], updates: 0, events: [] };
+  const m = { socket, state: new Map(), seq: null, gaps: [], updates: 0, events: [], failures: [] };
+  mirrors.push(m);
   const apply = (event, data) => {
     if (event === 'aircraft:snapshot' || event === 'aircraft:update') {
       if (m.seq !== null && data.seq !== m.seq + 1) m.gaps.push([m.seq, data.seq]);
@@ -75,6 +85,7 @@ function mirrored(url, transports, opts = {}) {
       for (const a of data.added) m.state.set(a.hex, { ...a });
       for (const u of data.updated) {
         const rec = m.state.get(u.hex);
+        if (rec === undefined) throw new Error(`update for ${u.hex}, which the client does not have`);
         for (const [k, v] of Object.entries(u)) {
           if (v === null) delete rec[k]; else rec[k] = v;
         }
@@ -83,8 +94,12 @@ function mirrored(url, transports, opts = {}) {
   };
   socket.onAny((event, data) => {
     m.events.push([event, data]);
-    if (event === 'batch') for (const e of data.events) apply(e.event, e.data);
-    else apply(event, data);
+    try {
+      if (event === 'batch') for (const e of data.events) apply(e.event, e.data);
+      else apply(event, data);
+    } catch (e) {
+      m.failures.push(`${event}: ${e.message}`);
+    }
   });
   return m;
 }
