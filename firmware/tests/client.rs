@@ -275,3 +275,64 @@ fn stats_go_at_their_own_rate() {
     assert_eq!(ticks.len(), 3, "{ticks:?}");
     assert_eq!(ticks[1]["v"], 10);
 }
+
+#[test]
+fn a_large_picture_arrives_as_a_snapshot_and_added_pieces_at_the_client_rate() {
+    let (rec, t0) = (Recorder::default(), Instant::now());
+    let mut c = client(&rec, t0);
+    let mut p = Publisher::new();
+    // 300 aircraft: about 40 kB of records.
+    let records: Vec<AircraftRecord> = (0..300u32)
+        .map(|i| {
+            let mut r = record(f64::from(i));
+            r.key.address = 0x400000 + i;
+            r.flight = heapless::String::try_from("KLM1234").ok();
+            r.lat = Some(52.0 + f64::from(i) / 1000.0);
+            r.lon = Some(4.0);
+            r
+        })
+        .collect();
+    let w = p.publish(records, 0).expect("world");
+    let mut cache = WorldCache::default();
+    c.send_aircraft_snapshot(&w, &mut cache);
+    for ms in (0..2000).step_by(10) {
+        c.tick(
+            t0 + Duration::from_millis(ms),
+            None,
+            &w,
+            &mut cache,
+            PHASE_TOLERANCE,
+        );
+    }
+    let sent = flat(rec.take());
+    let mut hexes = std::collections::BTreeSet::new();
+    let mut seq = 0;
+    for (i, (event, data)) in sent.iter().enumerate() {
+        let list = if i == 0 {
+            assert_eq!(event, "aircraft:snapshot");
+            assert_eq!(
+                data["count"].as_u64(),
+                Some(data["aircraft"].as_array().unwrap().len() as u64)
+            );
+            &data["aircraft"]
+        } else {
+            assert_eq!(event, "aircraft:update");
+            &data["added"]
+        };
+        assert_eq!(data["seq"].as_u64(), Some(seq + 1));
+        seq += 1;
+        let bytes = list.to_string().len();
+        assert!(bytes < 17 * 1024, "piece {i}: {bytes} bytes");
+        for a in list.as_array().unwrap() {
+            hexes.insert(a["hex"].as_str().unwrap().to_string());
+        }
+    }
+    assert!(sent.len() >= 3, "{} messages", sent.len());
+    assert_eq!(
+        hexes.len(),
+        300,
+        "every aircraft arrived once the pieces are in"
+    );
+    // At the client's 10 Hz: the pieces took about a tenth of a second each.
+    assert!(sent.len() <= 21, "{} messages in 2 s", sent.len());
+}

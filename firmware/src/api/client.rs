@@ -92,10 +92,17 @@ pub struct Queued {
 }
 
 /// Per-world caches shared by all clients in one fan-out pass.
+/// A snapshot of more than this many bytes goes in pieces (see [`Client`]): no connection
+/// keeps a write buffer the size of the whole picture.
+pub const PIECE_BYTES: usize = 8 * 1024;
+
+/// The picture in pieces: the snapshot's `aircraft` array first, then `added` arrays.
+pub type Pieces = Arc<Vec<(Arc<RawValue>, usize)>>;
+
 #[derive(Default)]
 pub struct WorldCache {
     version: u64,
-    snapshot: Option<Arc<RawValue>>,
+    snapshot: Option<Pieces>,
     deltas: std::collections::HashMap<u64, Option<Arc<DeltaJson>>>,
 }
 
@@ -108,10 +115,10 @@ impl WorldCache {
         }
     }
 
-    fn snapshot(&mut self, w: &World) -> Arc<RawValue> {
+    fn snapshot(&mut self, w: &World) -> Pieces {
         self.reset_for(w);
         self.snapshot
-            .get_or_insert_with(|| wire::snapshot_records(w).into())
+            .get_or_insert_with(|| Arc::new(wire::snapshot_pieces(w, PIECE_BYTES)))
             .clone()
     }
 
@@ -147,6 +154,8 @@ pub struct Client<O: Outbox = SocketRef> {
     seq: u64,
     /// World version the client holds; `None`: it needs a snapshot.
     baseline: Option<u64>,
+    /// The pieces of its snapshot still to send, and the next one's index.
+    pieces: Option<(Pieces, usize)>,
     next_aircraft: Instant,
     next_stats: Instant,
     stats_sent: u64,
@@ -183,6 +192,7 @@ impl<O: Outbox> Client<O> {
             batch_window,
             seq: 0,
             baseline: None,
+            pieces: None,
             next_aircraft: now,
             next_stats: now,
             stats_sent: 0,
@@ -208,6 +218,11 @@ impl<O: Outbox> Client<O> {
         self.baseline.is_none()
     }
 
+    /// True while pieces of a snapshot are still to be sent.
+    pub fn receiving_pieces(&self) -> bool {
+        self.pieces.is_some()
+    }
+
     pub fn subscribed(&self, t: Topic) -> bool {
         self.subs & t.bit() != 0
     }
@@ -231,6 +246,7 @@ impl<O: Outbox> Client<O> {
         self.subs &= !t.bit();
         if t == Topic::Aircraft {
             self.baseline = None;
+            self.pieces = None;
         }
     }
 
@@ -269,45 +285,61 @@ impl<O: Outbox> Client<O> {
 
     /// Sends `aircraft:snapshot` now and makes it the baseline.
     pub fn send_aircraft_snapshot(&mut self, w: &World, cache: &mut WorldCache) -> Sent {
-        let m = AircraftMessage::Snapshot {
-            seq: self.seq + 1,
-            records: cache.snapshot(w),
-            count: w.aircraft.len(),
-            timestamp: w.timestamp_ms,
-        };
+        let m = self.snapshot_message(w, cache);
         let sent = m.emit(self);
-        if sent == Sent::Ok {
-            self.seq += 1;
-            self.baseline = Some(w.version);
+        if sent != Sent::Ok {
+            self.aircraft_refused();
         }
         sent
+    }
+
+    /// The snapshot that brings this client to `w` (its first piece, when it is large; the
+    /// rest follow as `added` deltas at the client's rate, and its baseline stays `w` until
+    /// they are all sent).
+    fn snapshot_message(&mut self, w: &World, cache: &mut WorldCache) -> AircraftMessage {
+        let pieces = cache.snapshot(w);
+        let (records, count) = pieces[0].clone();
+        self.pieces = (pieces.len() > 1).then_some((pieces, 1));
+        self.seq += 1;
+        self.baseline = Some(w.version);
+        AircraftMessage::Snapshot {
+            seq: self.seq,
+            records,
+            count,
+            timestamp: w.timestamp_ms,
+        }
     }
 
     /// The aircraft message that brings this client up to `w`, if it is behind; the
     /// baseline and `seq` advance (call [`Client::aircraft_refused`] if it is not delivered).
     fn aircraft_message(&mut self, w: &World, cache: &mut WorldCache) -> Option<AircraftMessage> {
-        let seq = self.seq + 1;
+        if let Some((pieces, next)) = self.pieces.take() {
+            let (records, _) = pieces[next].clone();
+            if next + 1 < pieces.len() {
+                self.pieces = Some((pieces, next + 1));
+            }
+            self.seq += 1;
+            return Some(AircraftMessage::Delta {
+                seq: self.seq,
+                parts: Arc::new(DeltaJson::adding(records)),
+                timestamp: w.timestamp_ms,
+            });
+        }
         let delta = match self.baseline {
             Some(b) if b >= w.version => return None,
             Some(b) => cache.delta(w, b),
             None => None,
         };
-        let m = match delta {
-            Some(parts) => AircraftMessage::Delta {
-                seq,
-                parts,
-                timestamp: w.timestamp_ms,
-            },
-            None => AircraftMessage::Snapshot {
-                seq,
-                records: cache.snapshot(w),
-                count: w.aircraft.len(),
-                timestamp: w.timestamp_ms,
-            },
+        let Some(parts) = delta else {
+            return Some(self.snapshot_message(w, cache));
         };
-        self.seq = seq;
+        self.seq += 1;
         self.baseline = Some(w.version);
-        Some(m)
+        Some(AircraftMessage::Delta {
+            seq: self.seq,
+            parts,
+            timestamp: w.timestamp_ms,
+        })
     }
 
     /// An aircraft message was not delivered: take its `seq` back and start over from a
@@ -315,6 +347,7 @@ impl<O: Outbox> Client<O> {
     fn aircraft_refused(&mut self) {
         self.seq -= 1;
         self.baseline = None;
+        self.pieces = None;
     }
 
     /// An emergency squawk appeared: the delta goes now, outside the rate limit and batch.

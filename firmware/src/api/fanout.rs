@@ -48,8 +48,8 @@ pub async fn run(
                 }
                 let w = world_rx.borrow_and_update().clone();
                 let now = Instant::now();
-                for c in hub.clients() {
-                    let mut c = lock(&c);
+                for c in hub.clients().iter() {
+                    let mut c = lock(c);
                     if w.urgent {
                         c.send_urgent_aircraft(&w, &mut cache);
                     } else {
@@ -63,7 +63,7 @@ pub async fn run(
                 let w = hub.world();
                 let stats = hub.stats_now();
                 let stats = stats.as_ref().map(|(v, d)| (*v, d));
-                for c in hub.clients() {
+                for c in hub.clients().iter() {
                     lock(&c).tick(now, stats, &w, &mut cache, PHASE_TOLERANCE);
                 }
             }
@@ -111,8 +111,8 @@ fn deliver(hub: &Hub, e: CoreEvent) {
 fn send(hub: &Hub, topic: Topic, event: &'static str, data: Arc<RawValue>, urgent: bool) {
     let q = Queued { event, data };
     let now = Instant::now();
-    for c in hub.clients() {
-        let mut c = lock(&c);
+    for c in hub.clients().iter() {
+        let mut c = lock(c);
         if c.subscribed(topic) {
             c.offer(&q, urgent, now);
         }

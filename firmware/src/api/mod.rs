@@ -140,6 +140,9 @@ pub struct Hub {
     pub settings: ApiSettings,
     pub links: Links,
     clients: Mutex<HashMap<Sid, Arc<Mutex<Client>>>>,
+    /// The same clients as a list, rebuilt when one comes or goes: the fan-out walks it
+    /// several times a tick without allocating.
+    list: Mutex<Arc<Vec<Arc<Mutex<Client>>>>>,
     pub counters: ApiCounters,
     /// Open safety events by id (the `safety` topic's snapshot).
     pub safety_active: Mutex<BTreeMap<u64, Arc<RawValue>>>,
@@ -159,6 +162,7 @@ impl Hub {
             settings,
             links,
             clients: Mutex::new(HashMap::new()),
+            list: Mutex::new(Arc::new(Vec::new())),
             counters: ApiCounters::default(),
             safety_active: Mutex::new(BTreeMap::new()),
             recent_alerts: Mutex::new(VecDeque::new()),
@@ -179,20 +183,35 @@ impl Hub {
     }
 
     pub fn add_client(&self, sid: Sid, c: Arc<Mutex<Client>>) {
-        lock(&self.clients).insert(sid, c);
+        let mut clients = lock(&self.clients);
+        clients.insert(sid, c);
+        self.relist(&clients);
     }
 
     pub fn remove_client(&self, sid: Sid) {
-        lock(&self.clients).remove(&sid);
+        let mut clients = lock(&self.clients);
+        if clients.remove(&sid).is_some() {
+            self.relist(&clients);
+        }
     }
 
     /// Forgets clients whose socket is gone without a disconnect callback.
     pub fn prune(&self, now: Instant) {
-        lock(&self.clients).retain(|_, c| !lock(c).abandoned(now));
+        let mut clients = lock(&self.clients);
+        let before = clients.len();
+        clients.retain(|_, c| !lock(c).abandoned(now));
+        if clients.len() != before {
+            self.relist(&clients);
+        }
     }
 
-    pub fn clients(&self) -> Vec<Arc<Mutex<Client>>> {
-        lock(&self.clients).values().cloned().collect()
+    fn relist(&self, clients: &HashMap<Sid, Arc<Mutex<Client>>>) {
+        *lock(&self.list) = Arc::new(clients.values().cloned().collect());
+    }
+
+    /// Every connected client of the main namespace.
+    pub fn clients(&self) -> Arc<Vec<Arc<Mutex<Client>>>> {
+        lock(&self.list).clone()
     }
 
     pub fn client_count(&self) -> usize {

@@ -13,6 +13,7 @@ use serde::ser::{SerializeMap, SerializeSeq};
 use serde::{Serialize, Serializer};
 use serde_json::value::RawValue;
 use std::fmt::Write;
+use std::sync::Arc;
 
 /// Serialises a value the server built itself (maps of strings and numbers: cannot fail).
 pub fn raw<T: Serialize + ?Sized>(v: &T) -> Box<RawValue> {
@@ -160,9 +161,9 @@ pub fn records_json<'a>(
 /// client on it.
 #[derive(Debug)]
 pub struct DeltaJson {
-    pub added: Box<RawValue>,
-    pub updated: Box<RawValue>,
-    pub removed: Box<RawValue>,
+    pub added: Arc<RawValue>,
+    pub updated: Arc<RawValue>,
+    pub removed: Arc<RawValue>,
 }
 
 impl DeltaJson {
@@ -192,9 +193,19 @@ impl DeltaJson {
         }
         let removed: Vec<Hex> = d.removed.iter().map(|k| Hex(*k)).collect();
         Self {
-            added: raw(&Added(&d.added)),
-            updated: raw(&Updated(&d.updated)),
-            removed: raw(&removed),
+            added: raw(&Added(&d.added)).into(),
+            updated: raw(&Updated(&d.updated)).into(),
+            removed: raw(&removed).into(),
+        }
+    }
+
+    /// A delta that only adds `records` (one piece of a large snapshot).
+    pub fn adding(records: Arc<RawValue>) -> Self {
+        let empty: Arc<RawValue> = raw(&[(); 0]).into();
+        Self {
+            added: records,
+            updated: empty.clone(),
+            removed: empty,
         }
     }
 
@@ -423,6 +434,35 @@ pub fn stats_tick(s: &StatsSnapshot) -> Box<RawValue> {
 /// The whole picture as `aircraft:snapshot`'s `aircraft` array.
 pub fn snapshot_records(w: &World) -> Box<RawValue> {
     records_json(w.records())
+}
+
+/// The whole picture as arrays of whole records of at most about `bytes` each (the last
+/// record of a piece may cross it), with their lengths; at least one piece, maybe empty.
+pub fn snapshot_pieces(w: &World, bytes: usize) -> Vec<(Arc<RawValue>, usize)> {
+    let mut pieces = Vec::new();
+    let mut buf = Vec::with_capacity(bytes + 1024);
+    let mut n = 0;
+    let close = |buf: &mut Vec<u8>, n: &mut usize, pieces: &mut Vec<(Arc<RawValue>, usize)>| {
+        buf.push(b']');
+        let text = String::from_utf8(std::mem::take(buf)).unwrap_or_default();
+        let raw = RawValue::from_string(text).unwrap_or_else(|_| raw(&[(); 0]));
+        pieces.push((Arc::from(raw), *n));
+        *n = 0;
+    };
+    for r in w.records() {
+        if n > 0 && buf.len() >= bytes {
+            close(&mut buf, &mut n, &mut pieces);
+        }
+        buf.push(if n == 0 { b'[' } else { b',' });
+        // Writing JSON of the server's own values into a Vec cannot fail.
+        let _ = serde_json::to_writer(&mut buf, &RecordJson::whole(r));
+        n += 1;
+    }
+    if n == 0 {
+        buf.push(b'[');
+    }
+    close(&mut buf, &mut n, &mut pieces);
+    pieces
 }
 
 #[cfg(test)]

@@ -71,8 +71,14 @@ fn now_ms() -> f64 {
         .map_or(0.0, |d| d.as_secs_f64() * 1000.0)
 }
 
-/// CPU seconds and RSS (kB) of a process, from /proc.
+/// CPU seconds (user + system) and RSS (kB) of a process, from /proc.
 fn usage(pid: &str) -> (f64, u64) {
+    let (user, system, rss) = usage_split(pid);
+    (user + system, rss)
+}
+
+/// User and system CPU seconds and RSS (kB) of a process, from /proc.
+fn usage_split(pid: &str) -> (f64, f64, u64) {
     let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
     let rest = stat.rfind(')').map_or("", |i| &stat[i + 2..]);
     let f: Vec<&str> = rest.split_whitespace().collect();
@@ -83,7 +89,7 @@ fn usage(pid: &str) -> (f64, u64) {
         .find_map(|l| l.strip_prefix("VmRSS:"))
         .and_then(|v| v.split_whitespace().next()?.parse().ok())
         .unwrap_or(0);
-    ((ticks(11) + ticks(12)) / 100.0, rss)
+    (ticks(11) / 100.0, ticks(12) / 100.0, rss)
 }
 
 /// One client; holds a `connecting` permit until its namespace connect is answered, so at
@@ -179,6 +185,7 @@ async fn main() {
         latencies: Mutex::new(Vec::new()),
     });
     let connecting = Arc::new(Semaphore::new(200));
+    let (_, rss_before) = usage(&args.server_pid.to_string());
     let t_connect = Instant::now();
     let tasks: Vec<_> = (0..args.clients)
         .map(|_| tokio::spawn(client(args.url.clone(), shared.clone(), connecting.clone())))
@@ -192,7 +199,8 @@ async fn main() {
     let connect_s = t_connect.elapsed().as_secs_f64();
     tokio::time::sleep(Duration::from_secs_f64(args.warmup)).await;
     let pid = args.server_pid.to_string();
-    let (cpu0, _) = usage(&pid);
+    let (user0, sys0, _) = usage_split(&pid);
+    let cpu0 = user0 + sys0;
     let (own0, _) = usage("self");
     let t0 = Instant::now();
     shared.measuring.store(true, Ordering::Relaxed);
@@ -203,7 +211,8 @@ async fn main() {
     }
     shared.measuring.store(false, Ordering::Relaxed);
     let dt = t0.elapsed().as_secs_f64();
-    let (cpu1, rss) = usage(&pid);
+    let (user1, sys1, rss) = usage_split(&pid);
+    let cpu1 = user1 + sys1;
     let (own1, _) = usage("self");
     shared.done.store(true, Ordering::Relaxed);
     // Each client hands its samples over on its next message (10 Hz), then stops.
@@ -230,6 +239,8 @@ async fn main() {
         "messages_per_s": (messages as f64 / dt).round(),
         "mbytes_per_s": ((shared.bytes.load(Ordering::Relaxed) as f64 / dt / 1e6) * 10.0).round() / 10.0,
         "server_cpu_s": (cpu * 100.0).round() / 100.0,
+        "server_user_s": ((user1 - user0) * 100.0).round() / 100.0,
+        "server_sys_s": ((sys1 - sys0) * 100.0).round() / 100.0,
         "messages_per_cpu_s": if cpu > 0.0 { (messages as f64 / cpu).round() } else { 0.0 },
         "latency_ms": {
             "p50": percentile(&lat, 0.50),
@@ -238,6 +249,7 @@ async fn main() {
             "samples": lat.len(),
         },
         "server_rss_mb": (rss as f64 / 1024.0 * 10.0).round() / 10.0,
+        "server_rss_before_mb": (rss_before as f64 / 1024.0 * 10.0).round() / 10.0,
         "server_peak_rss_mb": (peak_rss as f64 / 1024.0 * 10.0).round() / 10.0,
         "loadgen_cpu_s": ((own1 - own0) * 100.0).round() / 100.0,
     });
