@@ -64,7 +64,7 @@ pub async fn run(
                 let stats = hub.stats_now();
                 let stats = stats.as_ref().map(|(v, d)| (*v, d));
                 for c in hub.clients().iter() {
-                    lock(&c).tick(now, stats, &w, &mut cache, PHASE_TOLERANCE);
+                    lock(c).tick(now, stats, &w, &mut cache, PHASE_TOLERANCE);
                 }
             }
         }
