@@ -3,9 +3,12 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { request as httpRequest } from 'node:http';
-import { writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { open as openFile } from 'node:fs/promises';
+import { execFileSync } from 'node:child_process';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ARTIFACTS, launchBrowser, root, startDaemon, until, sleep } from './harness.js';
+import { ARTIFACTS, BIN, launchBrowser, root, startDaemon, until, sleep } from './harness.js';
 
 let browser;
 let daemon; // 40 aircraft; an emergency squawk from 2 s on
@@ -342,6 +345,34 @@ test('a 978 MHz replay: UAT aircraft, and FIS-B reports listed with their shapes
     assert.deepEqual(requests.filter((u) => !u.startsWith(origin) && !u.startsWith('data:')), []);
   } finally {
     await page.close();
+    await d.stop();
+  }
+});
+
+test('a source that stops delivering shows as unavailable in the stats panel', async () => {
+  // The daemon replays a FIFO: it gets two seconds of IQ, then nothing (the writer stays
+  // open, so there is no end of file) — what a dongle that stops delivering looks like.
+  const dir = mkdtempSync(join(tmpdir(), 'skyspy-ui-stall-'));
+  const fifo = join(dir, 'iq.fifo');
+  const iq = join(dir, 'two-seconds.cu8');
+  execFileSync('mkfifo', [fifo]);
+  execFileSync(BIN, ['simulate', iq, '--seconds', '2', '--aircraft', '10']);
+  const writer = openFile(fifo, 'w');
+  const d = await startDaemon({ dir, config: '[api]\nstats_hz = 1\n', args: ['--replay', fifo] });
+  const fd = await writer;
+  const writing = fd.writeFile(readFileSync(iq));
+  const { page } = await open(d.url);
+  try {
+    await page.click('#tab-stats');
+    const row = (cls) => document.querySelector(`#stats-radios li[data-band="1090"].${cls}`)?.textContent;
+    await until(page, row, 'ok');
+    await writing;
+    const text = await until(page, row, 'bad', 15000);
+    assert.match(text, /unavailable: stalled/);
+    await shot(page, 'stalled');
+  } finally {
+    await page.close();
+    await fd.close();
     await d.stop();
   }
 });
