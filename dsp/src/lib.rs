@@ -23,6 +23,7 @@ pub mod gen;
 pub mod iq;
 pub mod receiver;
 pub mod uat;
+pub mod vhf;
 
 pub use demod::Demodulator;
 pub use filter::AddressFilter;

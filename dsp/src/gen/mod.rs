@@ -12,6 +12,7 @@
 //! SNR is pulse peak power over complex noise power in the sampled band: A² / σ².
 //! Deterministic for a seed; streaming, so the daemon's simulator runs it forever.
 
+pub mod acars;
 pub mod encode;
 pub mod fisb;
 pub mod modulate;
