@@ -9,13 +9,13 @@ use num_complex::Complex32;
 
 const RATE: f64 = 2_500_000.0;
 
+/// What an ACARS channel comes out of the channelizer at.
+fn acars_rate() -> f64 {
+    RATE / acars::channel(0.0, RATE).decimation as f64
+}
+
 fn spec(offset_hz: f64) -> ChannelSpec {
-    ChannelSpec {
-        offset_hz,
-        decimation: (RATE / acars::CHANNEL_RATE) as usize,
-        pass_hz: acars::PASS_HZ,
-        stop_hz: acars::STOP_HZ,
-    }
+    acars::channel(offset_hz, RATE)
 }
 
 fn channelizer(c: &mut Criterion) {
@@ -57,7 +57,7 @@ fn receiver(c: &mut Criterion) {
     g.throughput(Throughput::Elements(x.len() as u64));
     g.bench_function("receiver_busy_channel", |b| {
         b.iter(|| {
-            let mut rx = AcarsReceiver::new(acars::CHANNEL_RATE);
+            let mut rx = AcarsReceiver::new(acars_rate());
             let mut d = Vec::new();
             rx.push(&samples, &mut d);
             rx.finish(&mut d);

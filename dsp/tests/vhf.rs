@@ -12,6 +12,11 @@ use rand::{Rng, SeedableRng};
 use std::f64::consts::TAU;
 
 const RATE: f64 = 2_500_000.0;
+
+/// What an ACARS channel comes out of the channelizer at.
+fn acars_rate() -> f64 {
+    RATE / acars::channel(0.0, RATE).decimation as f64
+}
 /// The six US ACARS channels, offsets from a 130.3375 MHz centre shifted 7 kHz off the
 /// middle (so the outer pair are not each other's image).
 const CENTRE_HZ: f64 = 130_344_500.0;
@@ -22,12 +27,7 @@ fn offsets() -> Vec<f64> {
 }
 
 fn acars_spec(offset_hz: f64) -> ChannelSpec {
-    ChannelSpec {
-        offset_hz,
-        decimation: (RATE / acars::CHANNEL_RATE) as usize,
-        pass_hz: acars::PASS_HZ,
-        stop_hz: acars::STOP_HZ,
-    }
+    acars::channel(offset_hz, RATE)
 }
 
 fn noise(n: usize, seed: u64) -> Vec<Complex32> {
@@ -169,7 +169,7 @@ fn receive(x: &[Complex32], channel_offsets: &[f64]) -> Vec<(usize, acars::Decod
     let mut ch = Channelizer::new(RATE, &specs).unwrap();
     let mut rx: Vec<AcarsReceiver> = specs
         .iter()
-        .map(|_| AcarsReceiver::new(acars::CHANNEL_RATE))
+        .map(|_| AcarsReceiver::new(acars_rate()))
         .collect();
     let mut out = vec![Vec::new(); specs.len()];
     let mut got = Vec::new();
@@ -290,7 +290,7 @@ fn sensitivity_on_six_channels() {
     let mut ch = Channelizer::new(RATE, &specs).unwrap();
     let mut rx: Vec<AcarsReceiver> = specs
         .iter()
-        .map(|_| AcarsReceiver::new(acars::CHANNEL_RATE))
+        .map(|_| AcarsReceiver::new(acars_rate()))
         .collect();
     let mut out = vec![Vec::new(); specs.len()];
     let mut got: Vec<Vec<Vec<u8>>> = vec![Vec::new(); specs.len()];

@@ -85,6 +85,7 @@ pub struct Config {
     pub api: ApiConfig,
     pub feeds: FeedsConfig,
     pub alerts: AlertsConfig,
+    pub acars: AcarsConfig,
 }
 
 #[derive(Clone, Debug, Deserialize, serde::Serialize, PartialEq)]
@@ -118,6 +119,71 @@ pub enum SourceKind {
     Replay,
 }
 
+/// A band the daemon receives: 1090 MHz Mode S / ADS-B, 978 MHz UAT, or the VHF airband
+/// (ACARS, VDL2, voice). Written `1090`, `978` or `"vhf"`.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Band {
+    #[default]
+    Modes,
+    Uat,
+    Vhf,
+}
+
+impl Band {
+    pub const ALL: [Band; 3] = [Band::Modes, Band::Uat, Band::Vhf];
+
+    /// "1090", "978" or "vhf": how the API and the config name it.
+    pub fn name(self) -> &'static str {
+        match self {
+            Band::Modes => "1090",
+            Band::Uat => "978",
+            Band::Vhf => "vhf",
+        }
+    }
+}
+
+impl std::fmt::Display for Band {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+impl std::str::FromStr for Band {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        Band::ALL
+            .into_iter()
+            .find(|b| b.name() == s)
+            .ok_or_else(|| format!("{s:?} is not a band: 1090, 978 or vhf"))
+    }
+}
+
+impl serde::Serialize for Band {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        match self {
+            Band::Modes => s.serialize_u16(1090),
+            Band::Uat => s.serialize_u16(978),
+            Band::Vhf => s.serialize_str("vhf"),
+        }
+    }
+}
+
+impl<'de> Deserialize<'de> for Band {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        #[derive(Deserialize)]
+        #[serde(untagged)]
+        enum Raw {
+            Number(u64),
+            Text(String),
+        }
+        let text = match Raw::deserialize(d)? {
+            Raw::Number(n) => n.to_string(),
+            Raw::Text(t) => t,
+        };
+        text.parse().map_err(serde::de::Error::custom)
+    }
+}
+
 /// The radio of each band.
 #[derive(Clone, Debug, Deserialize, serde::Serialize, PartialEq)]
 #[serde(deny_unknown_fields, default)]
@@ -126,6 +192,7 @@ pub struct RadiosConfig {
     pub modes: RadioConfig,
     #[serde(rename = "978")]
     pub uat: RadioConfig,
+    pub vhf: VhfConfig,
 }
 
 impl Default for RadiosConfig {
@@ -136,7 +203,213 @@ impl Default for RadiosConfig {
                 ..RadioConfig::default()
             },
             uat: RadioConfig::default(),
+            vhf: VhfConfig::default(),
         }
+    }
+}
+
+/// What a VHF channel carries.
+#[derive(Clone, Copy, Debug, Deserialize, serde::Serialize, PartialEq, Eq)]
+#[serde(rename_all = "lowercase")]
+pub enum ChannelKind {
+    /// ACARS (ARINC 618, AM-MSK at 2,400 bit/s) on a 25 kHz channel.
+    Acars,
+}
+
+impl ChannelKind {
+    /// The channel spacing it occupies (Hz).
+    pub fn width_hz(self) -> f64 {
+        match self {
+            ChannelKind::Acars => 25_000.0,
+        }
+    }
+
+    pub fn name(self) -> &'static str {
+        match self {
+            ChannelKind::Acars => "acars",
+        }
+    }
+}
+
+/// One VHF channel: `{frequency = 131.55, kind = "acars"}` (MHz).
+#[derive(Clone, Debug, Deserialize, serde::Serialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct ChannelConfig {
+    pub frequency: f64,
+    pub kind: ChannelKind,
+    /// A name for the UI ("KSFO Tower"); optional.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+}
+
+/// The VHF band's dongle and channel plan (also the plan of a VHF replay).
+#[derive(Clone, Debug, Deserialize, serde::Serialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct VhfConfig {
+    /// Which device; none: no VHF radio.
+    pub device: Option<DeviceSelector>,
+    /// Tuning (MHz), or "auto": the centre that keeps every channel inside the band, off DC
+    /// and off each other's images.
+    pub centre: VhfCentre,
+    /// Sample rate: "2.5M" and the like (1.0M–3.2M).
+    pub rate: String,
+    pub gain: Gain,
+    pub ppm: i32,
+    pub bias_tee: bool,
+    pub channels: Vec<ChannelConfig>,
+}
+
+/// `centre = "auto"` or a frequency in MHz.
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub enum VhfCentre {
+    #[default]
+    Auto,
+    Mhz(f64),
+}
+
+impl serde::Serialize for VhfCentre {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        match self {
+            VhfCentre::Auto => s.serialize_str("auto"),
+            VhfCentre::Mhz(f) => s.serialize_f64(*f),
+        }
+    }
+}
+
+impl<'de> Deserialize<'de> for VhfCentre {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        #[derive(Deserialize)]
+        #[serde(untagged)]
+        enum Raw {
+            Text(String),
+            Number(f64),
+        }
+        match Raw::deserialize(d)? {
+            Raw::Text(t) if t == "auto" => Ok(VhfCentre::Auto),
+            Raw::Number(n) => Ok(VhfCentre::Mhz(n)),
+            Raw::Text(t) => Err(serde::de::Error::custom(format!(
+                "centre must be \"auto\" or a frequency in MHz, not {t:?}"
+            ))),
+        }
+    }
+}
+
+/// The six US ACARS channels: what a VHF band listens to when no channel is configured
+/// (and what the simulator sends on).
+pub const US_ACARS_MHZ: [f64; 6] = [129.125, 130.025, 130.425, 130.450, 131.125, 131.550];
+
+impl Default for VhfConfig {
+    fn default() -> Self {
+        Self {
+            device: None,
+            centre: VhfCentre::Auto,
+            rate: "2.5M".into(),
+            gain: Gain::Auto,
+            ppm: 0,
+            bias_tee: false,
+            channels: US_ACARS_MHZ
+                .iter()
+                .map(|&f| ChannelConfig {
+                    frequency: f,
+                    kind: ChannelKind::Acars,
+                    name: None,
+                })
+                .collect(),
+        }
+    }
+}
+
+/// A sample rate written "2.5M", "2500k" or 2500000, in Hz.
+pub fn parse_rate(text: &str) -> Option<f64> {
+    let t = text.trim();
+    let (num, scale) = match t.chars().last()? {
+        'M' | 'm' => (&t[..t.len() - 1], 1e6),
+        'k' | 'K' => (&t[..t.len() - 1], 1e3),
+        _ => (t, 1.0),
+    };
+    num.parse::<f64>()
+        .ok()
+        .map(|v| v * scale)
+        .filter(|v| v.is_finite() && *v > 0.0)
+}
+
+/// A VHF band plan, checked: the tuning, the rate, and each channel's frequency (Hz).
+#[derive(Clone, Debug, PartialEq)]
+pub struct VhfPlan {
+    pub centre_hz: f64,
+    pub rate_hz: f64,
+    pub channels: Vec<ChannelConfig>,
+}
+
+impl VhfPlan {
+    /// One line per channel, as `run --check` prints it.
+    pub fn describe(&self) -> String {
+        let mut out = format!(
+            "VHF band: centre {:.4} MHz, {:.3} MS/s\n",
+            self.centre_hz / 1e6,
+            self.rate_hz / 1e6
+        );
+        for c in &self.channels {
+            out.push_str(&format!(
+                "  {:>8.3} MHz  {:<6} offset {:+9.1} kHz{}\n",
+                c.frequency,
+                c.kind.name(),
+                (c.frequency * 1e6 - self.centre_hz) / 1e3,
+                c.name
+                    .as_deref()
+                    .map(|n| format!("  {n}"))
+                    .unwrap_or_default()
+            ));
+        }
+        out
+    }
+}
+
+impl VhfConfig {
+    /// The plan these settings make: the channels checked against the band's edges, the DC
+    /// spike and each other's images, and `auto` resolved. The error names the channel.
+    pub fn plan(&self) -> Result<VhfPlan, ConfigError> {
+        let invalid = |message: String| ConfigError::Invalid {
+            key: "radio.vhf",
+            message,
+        };
+        let rate_hz = parse_rate(&self.rate)
+            .filter(|r| (1.0e6..=3.2e6).contains(r))
+            .ok_or_else(|| invalid(format!("rate must be 1.0M..3.2M, not {:?}", self.rate)))?;
+        if self.channels.is_empty() {
+            return Err(invalid("channels: at least one channel is needed".into()));
+        }
+        let planned: Vec<dsp::vhf::plan::Planned> = self
+            .channels
+            .iter()
+            .map(|c| dsp::vhf::plan::Planned {
+                frequency_hz: c.frequency * 1e6,
+                width_hz: c.kind.width_hz(),
+            })
+            .collect();
+        for c in &self.channels {
+            if !(108.0..=137.0).contains(&c.frequency) {
+                return Err(invalid(format!(
+                    "channel {} MHz is outside the VHF airband (108–137 MHz)",
+                    c.frequency
+                )));
+            }
+        }
+        let centre_hz = match self.centre {
+            VhfCentre::Mhz(f) => {
+                let c = f * 1e6;
+                dsp::vhf::plan::check(c, rate_hz, &planned)
+                    .map_err(|p| invalid(format!("channels: {p}")))?;
+                c
+            }
+            VhfCentre::Auto => dsp::vhf::plan::auto_centre(rate_hz, &planned)
+                .map_err(|p| invalid(format!("channels: {p}")))?,
+        };
+        Ok(VhfPlan {
+            centre_hz,
+            rate_hz,
+            channels: self.channels.clone(),
+        })
     }
 }
 
@@ -168,7 +441,7 @@ pub struct SourceConfig {
     pub file: Option<PathBuf>,
     pub format: String,
     pub rate: String,
-    pub band: u16,
+    pub band: Band,
     pub speed: f64,
     #[serde(rename = "loop")]
     pub looping: bool,
@@ -181,7 +454,7 @@ impl Default for SourceConfig {
             file: None,
             format: "cu8".into(),
             rate: "2.4M".into(),
-            band: 1090,
+            band: Band::Modes,
             speed: 1.0,
             looping: false,
         }
@@ -201,6 +474,10 @@ pub struct SimulatorConfig {
     pub emergency: bool,
     pub emergency_after_s: Option<f64>,
     pub emergency_for_s: f64,
+    /// The VHF band: the simulated aircraft send ACARS on the `[radio.vhf]` channels.
+    pub vhf: bool,
+    /// Seconds between one aircraft's ACARS messages, on average.
+    pub acars_every_s: f64,
 }
 
 impl Default for SimulatorConfig {
@@ -213,6 +490,27 @@ impl Default for SimulatorConfig {
             emergency: true,
             emergency_after_s: Some(30.0),
             emergency_for_s: 60.0,
+            vhf: true,
+            acars_every_s: 60.0,
+        }
+    }
+}
+
+/// `[acars]`: the recent messages the daemon keeps for `acars-snapshot`.
+#[derive(Clone, Debug, Deserialize, serde::Serialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct AcarsConfig {
+    /// Messages kept, at most ...
+    pub keep: usize,
+    /// ... and for at most this long (s).
+    pub max_age_s: f64,
+}
+
+impl Default for AcarsConfig {
+    fn default() -> Self {
+        Self {
+            keep: 1000,
+            max_age_s: 6.0 * 3600.0,
         }
     }
 }
@@ -280,6 +578,9 @@ pub struct FeedsConfig {
     pub uat_raw: String,
     /// Beast input: messages pushed here join the picture (CRC-checked like our own).
     pub beast_in: String,
+    /// ACARS blocks as acarsdec's JSON, one UDP datagram each, to HOST:PORT (what acarshub
+    /// listens for); "" (the default) sends nothing.
+    pub acars_json: String,
 }
 
 impl Default for FeedsConfig {
@@ -290,6 +591,7 @@ impl Default for FeedsConfig {
             beast: "0.0.0.0:30005".into(),
             uat_raw: "0.0.0.0:30978".into(),
             beast_in: "0.0.0.0:30004".into(),
+            acars_json: String::new(),
         }
     }
 }
@@ -425,23 +727,29 @@ impl Config {
         if self.source.format.parse::<dsp::IqFormat>().is_err() {
             return bad("source.format", "must be cu8, cs16 or cf32");
         }
-        if self.source.rate.parse::<dsp::SampleRate>().is_err() {
+        if self.source.band != Band::Vhf && self.source.rate.parse::<dsp::SampleRate>().is_err() {
             return bad("source.rate", "must be 2.4M or 2.0M");
         }
-        if self.source.band != 1090 && self.source.band != 978 {
-            return bad("source.band", "must be 1090 or 978");
-        }
-        if self.source.band == 978 && self.source.kind != SourceKind::Replay {
+        if self.source.band != Band::Modes && self.source.kind != SourceKind::Replay {
             return bad(
                 "source.band",
-                "selects the band of a replay (the simulator runs both bands; see simulator.uat_aircraft)",
+                "selects the band of a replay (the simulator runs every band; see [simulator])",
             );
         }
-        for (key, r) in [
-            ("radio.1090", &self.radio.modes),
-            ("radio.978", &self.radio.uat),
+        let vhf_used = self.radio.vhf.device.is_some()
+            || self.source.band == Band::Vhf
+            || (self.simulator.vhf
+                && matches!(self.source.kind, SourceKind::Auto | SourceKind::Simulator));
+        if vhf_used {
+            self.radio.vhf.plan()?;
+        }
+        let v = &self.radio.vhf;
+        for (key, gain, ppm) in [
+            ("radio.1090", self.radio.modes.gain, self.radio.modes.ppm),
+            ("radio.978", self.radio.uat.gain, self.radio.uat.ppm),
+            ("radio.vhf", v.gain, v.ppm),
         ] {
-            if let Gain::Fixed(db) = r.gain {
+            if let Gain::Fixed(db) = gain {
                 if !(0.0..=60.0).contains(&db) {
                     return Err(ConfigError::Invalid {
                         key,
@@ -449,7 +757,7 @@ impl Config {
                     });
                 }
             }
-            if !(-500..=500).contains(&r.ppm) {
+            if !(-500..=500).contains(&ppm) {
                 return Err(ConfigError::Invalid {
                     key,
                     message: "ppm must be within -500..500".into(),
@@ -465,10 +773,11 @@ impl Config {
         if matches!(self.source.kind, SourceKind::Rtlsdr | SourceKind::Soapysdr)
             && self.radio.modes.device.is_none()
             && self.radio.uat.device.is_none()
+            && self.radio.vhf.device.is_none()
         {
             return bad(
                 "radio",
-                "no band has a device (radio.1090.device, radio.978.device)",
+                "no band has a device (radio.1090.device, radio.978.device, radio.vhf.device)",
             );
         }
         if !(self.source.speed > 0.0 && self.source.speed <= 100.0) {
@@ -492,6 +801,18 @@ impl Config {
         }
         if let Err((key, message)) = self.feeds.listeners() {
             return Err(ConfigError::Invalid { key, message });
+        }
+        if !self.feeds.acars_json.is_empty() && !self.feeds.acars_json.contains(':') {
+            return bad("feeds.acars_json", "must be HOST:PORT or \"\" (off)");
+        }
+        if !(1..=100_000).contains(&self.acars.keep) {
+            return bad("acars.keep", "must be in 1..=100000");
+        }
+        if self.acars.max_age_s.is_nan() || self.acars.max_age_s <= 0.0 {
+            return bad("acars.max_age_s", "must be positive");
+        }
+        if self.simulator.acars_every_s.is_nan() || self.simulator.acars_every_s < 1.0 {
+            return bad("simulator.acars_every_s", "must be at least 1 s");
         }
         if self.api.listen.parse::<SocketAddr>().is_err() {
             return bad("api.listen", "must be ADDRESS:PORT, e.g. 0.0.0.0:8080");
@@ -559,12 +880,10 @@ mod tests {
 
     #[test]
     fn band_must_be_known_and_selects_a_replay_band() {
-        let c: Config = toml::from_str("[source]\nband = 1091\n").unwrap();
-        let e = c.validate().unwrap_err().to_string();
-        assert!(
-            e.contains("source.band") && e.contains("1090 or 978"),
-            "{e}"
-        );
+        let e = toml::from_str::<Config>("[source]\nband = 1091\n")
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("1091") && e.contains("1090, 978 or vhf"), "{e}");
         let c: Config = toml::from_str("[source]\nband = 978\n").unwrap();
         let e = c.validate().unwrap_err().to_string();
         assert!(e.contains("source.band") && e.contains("replay"), "{e}");

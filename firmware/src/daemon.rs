@@ -82,6 +82,8 @@ impl Spine {
             lon: config.receiver.lon,
         };
         let mut settings = CoreSettings::new(receiver);
+        settings.acars_keep = config.acars.keep;
+        settings.acars_max_age_s = config.acars.max_age_s;
         settings.stats_every =
             Duration::from_secs_f64(1.0 / config.api.stats_hz).min(Duration::from_secs(1));
         let counters = Arc::new(CoreCounters::default());
@@ -106,6 +108,7 @@ impl Spine {
             Links {
                 world: outputs.world,
                 stats: outputs.stats,
+                acars: outputs.acars,
                 core: cmd_tx.clone(),
                 rules: rule_cmds,
                 sources,
@@ -191,12 +194,25 @@ pub async fn run_with_sources(
             )),
         });
     }
+    if !config.feeds.acars_json.is_empty() {
+        tracing::info!(
+            feed = "acars_json",
+            "ACARS as acarsdec JSON to {}",
+            config.feeds.acars_json
+        );
+        feed_tasks.push(tokio::spawn(feeds::acars_json::send(
+            config.feeds.acars_json.clone(),
+            spine.heard.clone(),
+            spine.hub.links.feed_counters.acars_json.clone(),
+            stopped(),
+        )));
+    }
     let (router, io) = api::router(spine.hub.clone());
 
     let stop_dsp = Arc::new(AtomicBool::new(false));
     let mut dsp = Vec::new();
     for (index, (source, status)) in sources.into_iter().enumerate() {
-        tracing::info!(band = status.band, "source: {}", status.description);
+        tracing::info!(band = %status.band, "source: {}", status.description);
         dsp.push(source.spawn(index, status, spine.blocks.clone(), stop_dsp.clone())?);
     }
     let addr = listener.local_addr()?;

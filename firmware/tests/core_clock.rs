@@ -55,8 +55,8 @@ fn start() -> Running {
         "simulator",
         "test".into(),
         dsp::IqFormat::Cu8,
-        dsp::SampleRate::Msps2_4,
-        1090,
+        skyspy::config::Band::Modes,
+        dsp::SampleRate::Msps2_4.hz() as f64,
     );
     let settings = CoreSettings::new(dsp::cpr::Position {
         lat: 52.3,

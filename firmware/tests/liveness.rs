@@ -8,11 +8,11 @@
 //! are tested on paused time in `core_clock`.
 
 use serde_json::Value;
-use skyspy::config::{Config, RadioConfig, SourceKind};
+use skyspy::config::{Band, Config, RadioConfig, SourceKind};
 use skyspy::daemon::{run, run_with_sources};
 use skyspy::source::radio::fake::FakeDriver;
-use skyspy::source::radio::{DeviceSelector, Gain};
-use skyspy::source::{RadioSource, Source, SourceStatus};
+use skyspy::source::radio::{DeviceSelector, Gain, Tuning};
+use skyspy::source::{Backend, ChainSpec, RadioSource, Source, SourceStatus};
 use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
@@ -145,24 +145,27 @@ fn an_unplugged_dongle_makes_its_band_unhealthy_and_its_aircraft_leave() {
     let mut radio = RadioSource::new(
         Box::new(fake.clone()),
         DeviceSelector::Index(0),
-        1090,
-        &RadioConfig {
-            gain: Gain::Fixed(30.0),
-            ..RadioConfig::default()
-        },
+        Tuning::of(
+            Band::Modes,
+            &RadioConfig {
+                gain: Gain::Fixed(30.0),
+                ..RadioConfig::default()
+            },
+        ),
     );
     radio.backoff = (Duration::from_millis(500), Duration::from_secs(2));
     let status = SourceStatus::new(
         "fake",
         "scripted dongle on 1090 MHz".into(),
         dsp::IqFormat::Cu8,
-        dsp::SampleRate::Msps2_4,
-        1090,
+        Band::Modes,
+        dsp::SampleRate::Msps2_4.hz() as f64,
     );
     let c = config("unplug");
     let (addr, stop, thread) = start(move |l, stop| {
         Box::pin(async move {
-            let sources = vec![(Source::Radio(Box::new(radio)), status)];
+            let chain = ChainSpec::Modes(dsp::SampleRate::Msps2_4);
+            let sources = vec![(Source::new(Backend::Radio(Box::new(radio)), chain), status)];
             run_with_sources(l, c, sources, async {
                 let _ = stop.await;
             })

@@ -3,10 +3,10 @@
 //! backoff, and streams again when the device returns; the automatic gain backs off when
 //! strong replies clip. No hardware involved.
 
-use skyspy::config::RadioConfig;
+use skyspy::config::{Band, RadioConfig};
 use skyspy::source::radio::fake::FakeDriver;
-use skyspy::source::radio::{DeviceSelector, Gain};
-use skyspy::source::{Block, RadioSource, Source, SourceStatus};
+use skyspy::source::radio::{DeviceSelector, Gain, Tuning};
+use skyspy::source::{Backend, Block, ChainSpec, RadioSource, Source, SourceStatus};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -27,20 +27,20 @@ fn start(fake: &FakeDriver, gain: Gain) -> Running {
     let mut radio = RadioSource::new(
         Box::new(fake.clone()),
         DeviceSelector::Index(0),
-        1090,
-        &config,
+        Tuning::of(Band::Modes, &config),
     );
     radio.backoff = (Duration::from_millis(100), Duration::from_millis(400));
     let status = SourceStatus::new(
         "rtlsdr",
         "fake".into(),
         dsp::IqFormat::Cu8,
-        dsp::SampleRate::Msps2_4,
-        1090,
+        Band::Modes,
+        dsp::SampleRate::Msps2_4.hz() as f64,
     );
     let (tx, rx) = mpsc::channel(64);
     let stop = Arc::new(AtomicBool::new(false));
-    let thread = Source::Radio(Box::new(radio))
+    let chain = ChainSpec::Modes(dsp::SampleRate::Msps2_4);
+    let thread = Source::new(Backend::Radio(Box::new(radio)), chain)
         .spawn(0, status.clone(), tx, stop.clone())
         .expect("thread");
     Running {

@@ -22,6 +22,9 @@ use std::f64::consts::TAU;
 const BIT_RATE: f64 = 2400.0;
 /// The shortest quiet gap between two bursts on one channel that do not collide (s).
 pub const TURN_AROUND_S: f64 = 0.05;
+/// The chance that a burst is sent by a hidden terminal, which collides with what is on the
+/// air instead of waiting for the channel.
+pub const HIDDEN_TERMINAL: f64 = 0.05;
 /// Bandwidth the SNR's noise is measured in.
 pub const SNR_BANDWIDTH_HZ: f64 = 25_000.0;
 
@@ -216,9 +219,10 @@ impl MessageMaker {
 }
 
 /// A test set: `bursts` blocks over `seconds`, each on one of `channels` (offsets from the
-/// centre, Hz), with SNR uniform in `snr_db`, carrier offsets within ±`offset_hz`, random
-/// start times (so some overlap on one channel, as in the air), and the stream: cu8 at `rate`
-/// with noise at `noise_dbfs`.
+/// centre, Hz), with SNR uniform in `snr_db`, carrier offsets within ±500 Hz, random start
+/// times as CSMA radios pick them (bursts on different channels overlap freely; on one
+/// channel only a hidden terminal's do, [`HIDDEN_TERMINAL`] of them), and the stream: cu8 at
+/// `rate` with noise at `noise_dbfs`.
 pub struct TestSet {
     pub rate: f64,
     pub bursts: Vec<AcarsBurst>,
@@ -256,22 +260,30 @@ impl TestSet {
                 carrier_offset_hz: rng.random_range(-500.0..500.0),
                 modulation: rng.random_range(0.6..0.9),
                 clock_ppm: rng.random_range(-50.0..50.0),
-                prekey_bits: rng.random_range(64..=PREKEY_BITS),
+                // ARINC 618's pre-key is 128 bits; the transmitter's key-up and the
+                // receiver's settling take up to 16 of them.
+                prekey_bits: rng.random_range(PREKEY_BITS - 16..=PREKEY_BITS),
             };
             let d = b.duration_s();
-            // Radios listen before they talk: a burst on a busy channel either collides
-            // (starts while another is on the air) or leaves the channel's turn-around gap.
-            for _ in 0..100 {
+            // Radios listen before they talk (CSMA): a burst waits for a quiet channel and
+            // the turn-around gap, except that a station out of sight of the one talking
+            // (a hidden terminal) sends anyway and the two collide.
+            let hidden = rng.random_bool(HIDDEN_TERMINAL);
+            for _ in 0..200 {
                 b.start_s = rng.random_range(0.05..(seconds - d - 0.05).max(0.06));
-                let near = out.iter().any(|o: &AcarsBurst| {
+                let clash = out.iter().any(|o: &AcarsBurst| {
                     o.channel_hz == b.channel_hz && {
                         let (a0, a1) = (b.start_s, b.start_s + d);
                         let (b0, b1) = (o.start_s, o.start_s + o.duration_s());
                         let gap = (b0 - a1).max(a0 - b1);
-                        gap > 0.0 && gap < TURN_AROUND_S
+                        if hidden {
+                            gap > 0.0 && gap < TURN_AROUND_S
+                        } else {
+                            gap < TURN_AROUND_S
+                        }
                     }
                 });
-                if !near {
+                if !clash {
                     break;
                 }
             }
@@ -313,9 +325,135 @@ impl TestSet {
 
     /// The stream as cu8 (what an RTL-SDR delivers).
     pub fn render_cu8(&self, seconds: f64, noise_dbfs: f64, seed: u64) -> Vec<u8> {
-        self.render(seconds, noise_dbfs, seed)
-            .into_iter()
-            .flat_map(|v| [super::quantize(v.re), super::quantize(v.im)])
-            .collect()
+        let mut out = Vec::new();
+        self.render_cu8_piece(
+            0,
+            (seconds * self.rate) as usize,
+            noise_dbfs,
+            seed,
+            &mut out,
+        );
+        out
+    }
+
+    /// Appends the stream's samples `first..first + samples` to `out` as cu8 (a piece of a
+    /// long recording; see [`TestSet::render_into`]).
+    pub fn render_cu8_piece(
+        &self,
+        first: u64,
+        samples: usize,
+        noise_dbfs: f64,
+        seed: u64,
+        out: &mut Vec<u8>,
+    ) {
+        let mut iq = vec![Complex32::new(0.0, 0.0); samples];
+        self.render_into(first, &mut iq, noise_dbfs, seed);
+        out.extend(
+            iq.iter()
+                .flat_map(|v| [super::quantize(v.re), super::quantize(v.im)]),
+        );
+    }
+}
+
+/// An aircraft that sends ACARS.
+#[derive(Clone, Debug, PartialEq)]
+pub struct AcarsSender {
+    pub registration: String,
+    pub flight: String,
+    /// Where it reports itself (degrees).
+    pub position: (f64, f64),
+}
+
+/// Live ACARS traffic for the daemon's simulator: each aircraft sends a block every
+/// `every_s` seconds on average (Poisson), on a random channel of the plan, at an SNR
+/// uniform in `snr_db`; streaming cu8 at `rate` with noise at `noise_dbfs`.
+pub struct AcarsTraffic {
+    rate: f64,
+    channels: Vec<f64>,
+    senders: Vec<AcarsSender>,
+    next_s: Vec<f64>,
+    every_s: f64,
+    snr_db: (f64, f64),
+    noise_power: f64,
+    rng: SmallRng,
+    maker: MessageMaker,
+    active: Vec<AcarsBurst>,
+    next_sample: u64,
+    buf: Vec<Complex32>,
+}
+
+impl AcarsTraffic {
+    pub fn new(
+        rate: f64,
+        channels: Vec<f64>,
+        senders: Vec<AcarsSender>,
+        every_s: f64,
+        seed: u64,
+    ) -> Self {
+        let mut rng = SmallRng::seed_from_u64(seed ^ 0xac_a25);
+        let next_s = senders
+            .iter()
+            .map(|_| rng.random_range(0.5..every_s.max(1.0)))
+            .collect();
+        Self {
+            rate,
+            channels,
+            senders,
+            next_s,
+            every_s: every_s.max(1.0),
+            snr_db: (6.0, 30.0),
+            noise_power: 10f64.powf(-30.0 / 10.0),
+            maker: MessageMaker::new(seed),
+            rng,
+            active: Vec::new(),
+            next_sample: 0,
+            buf: Vec::new(),
+        }
+    }
+
+    /// The next `n` samples as cu8 into `iq` (appended), and the bursts that begin in them.
+    pub fn next_block(&mut self, n: usize, iq: &mut Vec<u8>, sent: &mut Vec<AcarsBurst>) {
+        let (t0, t1) = (
+            self.next_sample as f64 / self.rate,
+            (self.next_sample + n as u64) as f64 / self.rate,
+        );
+        for i in 0..self.senders.len() {
+            while self.next_s[i] < t1 && !self.channels.is_empty() {
+                let s = &self.senders[i];
+                let fields = self.maker.block(&s.registration, &s.flight, s.position);
+                let burst = AcarsBurst {
+                    fields,
+                    channel_hz: self.channels[self.rng.random_range(0..self.channels.len())],
+                    start_s: self.next_s[i].max(t0),
+                    snr_db: self.rng.random_range(self.snr_db.0..=self.snr_db.1),
+                    carrier_offset_hz: self.rng.random_range(-300.0..300.0),
+                    modulation: self.rng.random_range(0.6..0.9),
+                    clock_ppm: self.rng.random_range(-30.0..30.0),
+                    prekey_bits: PREKEY_BITS,
+                };
+                sent.push(burst.clone());
+                self.active.push(burst);
+                let gap = -self.every_s * (1.0 - self.rng.random::<f64>()).ln();
+                self.next_s[i] += gap.max(0.5);
+            }
+        }
+        let sigma = (self.noise_power / 2.0).sqrt() as f32;
+        self.buf.clear();
+        for _ in 0..n {
+            let i: f32 = self.rng.sample(rand_distr::StandardNormal);
+            let q: f32 = self.rng.sample(rand_distr::StandardNormal);
+            self.buf.push(Complex32::new(sigma * i, sigma * q));
+        }
+        for b in &self.active {
+            b.render(self.rate, self.noise_power, self.next_sample, &mut self.buf);
+        }
+        self.active
+            .retain(|b| b.start_s + b.duration_s() + 0.002 > t1);
+        iq.extend(
+            self.buf
+                .iter()
+                .flat_map(|v| [super::quantize(v.re), super::quantize(v.im)]),
+        );
+        self.next_sample += n as u64;
     }
 }

@@ -4,10 +4,12 @@
 //! It is a fast-convolution filter bank (overlap-save, Borgerding 2006, "Turning overlap-save
 //! into a multiband mixing, downsampling filter bank"): the stream is cut into blocks of `n`
 //! samples overlapping by `p`; each block is transformed once (one `n`-point FFT for all
-//! channels); each channel takes the `m = n / d` bins around its centre, multiplies them by
-//! its low-pass filter's response, and transforms them back with an `m`-point inverse FFT —
-//! which filters, mixes to baseband and decimates by `d` in one step. Of those `m` samples the
-//! first `p / d` are wrapped-around (the overlap) and dropped; the rest are exact.
+//! channels); each channel takes the bins its low-pass filter passes around its centre,
+//! multiplies them by the filter's response, folds them onto `m = n / d` bins (decimation in
+//! time is that fold in frequency) and transforms them back with an `m`-point inverse FFT —
+//! which filters, mixes to baseband and decimates by `d` in one step, exactly as a mixer, FIR
+//! and decimator would. Of those `m` samples the first `p / d` are wrapped-around (the
+//! overlap) and dropped; the rest are exact.
 //!
 //! ```text
 //!  stream ─┬─ block b (n samples, the last p of block b−1 first) ─ FFT(n) ─┬─ bins of ch 1 × H₁ ─ IFFT(m₁) ─ ch 1
@@ -28,6 +30,7 @@
 //! only on the stream, not on how it is cut into calls.
 
 use super::fir::LowPass;
+use crate::IqFormat;
 use num_complex::Complex32;
 use rustfft::{Fft, FftPlanner};
 use std::sync::Arc;
@@ -35,8 +38,10 @@ use std::sync::Arc;
 /// Attenuation every channel filter is designed for (dB).
 pub const ATTEN_DB: f64 = 70.0;
 /// New samples per block, at least this many times the overlap (the transform's cost is
-/// shared by the new samples only).
+/// shared by the new samples only) ...
 const HOP_OVER_OVERLAP: usize = 4;
+/// ... and the block at most this many times the overlap (larger transforms gain little).
+const MAX_BLOCK_OVER_OVERLAP: usize = 40;
 /// Largest transform the planner accepts.
 pub const MAX_FFT: usize = 1 << 18;
 
@@ -49,7 +54,9 @@ pub struct ChannelSpec {
     pub decimation: usize,
     /// One-sided pass band (Hz): what the demodulator needs, plus any carrier offset.
     pub pass_hz: f64,
-    /// One-sided edge of the stop band (Hz); at most half the output rate.
+    /// One-sided edge of the stop band (Hz). What lies beyond half the output rate folds
+    /// back, so the stop band must start within the output rate less the pass band (the
+    /// folded transition band then lands beyond the pass band).
     pub stop_hz: f64,
 }
 
@@ -58,7 +65,7 @@ pub struct ChannelSpec {
 pub enum PlanError {
     #[error("channel {0}: the decimation must be at least 1")]
     Decimation(usize),
-    #[error("channel {0}: its stop band must end within half its output rate ({1:.0} Hz)")]
+    #[error("channel {0}: its stop band must start within {1:.0} Hz (the output rate less the pass band)")]
     StopBand(usize, f64),
     #[error("channel {0}: it reaches past the edge of the sampled band")]
     OutOfBand(usize),
@@ -67,10 +74,9 @@ pub enum PlanError {
 }
 
 struct Channel {
-    /// Centre bin (0..n).
-    bin: usize,
-    m: usize,
-    /// The filter's response at the m bins around the centre, in inverse-FFT order.
+    /// Each bin the filter passes, with the output slot it folds onto, and the filter's
+    /// response there.
+    fold: Vec<(usize, usize)>,
     response: Vec<Complex32>,
     ifft: Arc<dyn Fft<f32>>,
     /// Rotation of each block's output (the block's start times the centre frequency), in
@@ -91,6 +97,8 @@ pub struct Channelizer {
     fft: Arc<dyn Fft<f32>>,
     /// The current block: the last `p` samples of the previous one, then new samples.
     window: Vec<Complex32>,
+    /// The overlap, kept across the transform.
+    tail: Vec<Complex32>,
     filled: usize,
     spectrum: Vec<Complex32>,
     scratch: Vec<Complex32>,
@@ -104,6 +112,23 @@ fn gcd(a: usize, b: usize) -> usize {
     } else {
         gcd(b, a % b)
     }
+}
+
+/// The block size for overlap `p`: a multiple of `lcm` (every decimation) with no prime
+/// factor above 7, at least `(1 + HOP_OVER_OVERLAP) · p`, of the least estimated cost per
+/// new sample: n·log₂n / (n − p), a third more for sizes that are not powers of two (what
+/// rustfft's mixed-radix kernels cost over its power-of-two ones, measured).
+fn block_size(p: usize, lcm: usize) -> Option<usize> {
+    let cost = |n: usize| {
+        let radix = if n.is_power_of_two() { 1.0 } else { 1.33 };
+        radix * n as f64 * (n as f64).log2() / (n - p) as f64
+    };
+    let first = ((1 + HOP_OVER_OVERLAP) * p).div_ceil(lcm) * lcm;
+    let last = (MAX_BLOCK_OVER_OVERLAP * p).max(first).min(MAX_FFT);
+    (first..=last)
+        .step_by(lcm)
+        .filter(|&n| smooth(n))
+        .min_by(|&a, &b| cost(a).total_cmp(&cost(b)))
 }
 
 /// True if `n` has no prime factor above 7 (sizes the FFT is fast at).
@@ -128,9 +153,11 @@ impl Channelizer {
             if s.decimation == 0 {
                 return Err(PlanError::Decimation(i));
             }
-            let half_out = rate_hz / s.decimation as f64 / 2.0;
-            if s.stop_hz > half_out + 1e-9 || s.pass_hz >= s.stop_hz {
-                return Err(PlanError::StopBand(i, half_out));
+            let out_rate = rate_hz / s.decimation as f64;
+            let half_out = out_rate / 2.0;
+            let alias_free = out_rate - s.pass_hz;
+            if s.stop_hz > alias_free + 1e-9 || s.pass_hz >= s.stop_hz {
+                return Err(PlanError::StopBand(i, alias_free));
             }
             if s.offset_hz.abs() + half_out > rate_hz / 2.0 {
                 return Err(PlanError::OutOfBand(i));
@@ -149,14 +176,8 @@ impl Channelizer {
             return Err(PlanError::TooLarge);
         }
         let p = (longest - 1).div_ceil(lcm).max(1) * lcm;
-        let mut hop = (HOP_OVER_OVERLAP * p).div_ceil(lcm) * lcm;
-        while !smooth(p + hop) {
-            hop += lcm;
-            if p + hop > MAX_FFT {
-                return Err(PlanError::TooLarge);
-            }
-        }
-        let n = p + hop;
+        let n = block_size(p, lcm).ok_or(PlanError::TooLarge)?;
+        let hop = n - p;
         let mut planner = FftPlanner::<f32>::new();
         let fft = planner.plan_fft_forward(n);
         let mut channels = Vec::new();
@@ -174,24 +195,29 @@ impl Channelizer {
             }
             fft.process(&mut full);
             let m = n / s.decimation;
-            let half = m / 2;
-            // Inverse-FFT order: bins 0..half above the centre, then the ones below.
-            let response: Vec<Complex32> = (0..m)
-                .map(|j| {
-                    let offset = if j < m - half { j } else { n - (m - j) };
-                    full[offset] / n as f32
-                })
-                .collect();
             let exact = s.offset_hz / rate_hz * n as f64;
             let bin_signed = exact.round();
             let bin = bin_signed.rem_euclid(n as f64) as usize;
+            // The bins the filter passes (to the stop band's edge), each folded onto the
+            // m-point output grid: decimating by d in time sums the spectrum's copies m
+            // bins apart, so what lies beyond half the output rate aliases exactly as in
+            // a mixer, filter and decimator (and, by the stop band's rule, beyond the pass
+            // band).
+            let span = ((s.stop_hz / rate_hz * n as f64).ceil() as usize).min((n - 1) / 2);
+            let mut fold = Vec::with_capacity(2 * span + 1);
+            let mut response = Vec::with_capacity(2 * span + 1);
+            for j in -(span as isize)..=span as isize {
+                let k = (bin as isize + j).rem_euclid(n as isize) as usize;
+                let slot = j.rem_euclid(m as isize) as usize;
+                fold.push((k, slot));
+                response.push(full[j.rem_euclid(n as isize) as usize] / n as f32);
+            }
             let out_rate = rate_hz / s.decimation as f64;
             let residual_hz = (exact - bin_signed) * rate_hz / n as f64;
             channels.push((
                 *s,
                 Channel {
-                    bin,
-                    m,
+                    fold,
                     response,
                     ifft: planner.plan_fft_inverse(m),
                     // The first block starts p samples before the stream (zeros).
@@ -203,7 +229,7 @@ impl Channelizer {
                 },
             ));
         }
-        let scratch_len = fft.get_inplace_scratch_len().max(
+        let scratch_len = fft.get_outofplace_scratch_len().max(
             channels
                 .iter()
                 .map(|(_, c)| c.ifft.get_inplace_scratch_len())
@@ -216,6 +242,7 @@ impl Channelizer {
             p,
             fft,
             window: vec![Complex32::new(0.0, 0.0); n],
+            tail: vec![Complex32::new(0.0, 0.0); p],
             filled: p,
             spectrum: vec![Complex32::new(0.0, 0.0); n],
             scratch: vec![Complex32::new(0.0, 0.0); scratch_len],
@@ -244,32 +271,62 @@ impl Channelizer {
     }
 
     /// Takes wideband samples; appends each channel's new output to `out[c]`.
-    pub fn push(&mut self, mut input: &[Complex32], out: &mut [Vec<Complex32>]) {
-        while !input.is_empty() {
-            let take = (self.n - self.filled).min(input.len());
-            self.window[self.filled..self.filled + take].copy_from_slice(&input[..take]);
+    pub fn push(&mut self, input: &[Complex32], out: &mut [Vec<Complex32>]) {
+        self.feed(
+            input.len(),
+            |dst, from| dst.copy_from_slice(&input[from..from + dst.len()]),
+            out,
+        );
+    }
+
+    /// Takes raw IQ bytes (whole samples; a trailing partial one is ignored), converted as
+    /// [`super::to_complex`] does straight into the transform's block.
+    pub fn push_iq(&mut self, format: IqFormat, bytes: &[u8], out: &mut [Vec<Complex32>]) {
+        let size = format.bytes_per_sample();
+        self.feed(
+            bytes.len() / size,
+            |dst, from| super::to_complex_into(format, &bytes[from * size..], dst),
+            out,
+        );
+    }
+
+    /// Fills the block from `fill(slot, first)` (`slot` to be filled with input samples
+    /// `first..`), `total` samples in all, transforming each full block.
+    fn feed(
+        &mut self,
+        total: usize,
+        mut fill: impl FnMut(&mut [Complex32], usize),
+        out: &mut [Vec<Complex32>],
+    ) {
+        let mut done = 0;
+        while done < total {
+            let take = (self.n - self.filled).min(total - done);
+            fill(&mut self.window[self.filled..self.filled + take], done);
             self.filled += take;
-            input = &input[take..];
+            done += take;
             if self.filled == self.n {
                 self.block(out);
-                self.window.copy_within(self.n - self.p.., 0);
                 self.filled = self.p;
             }
         }
     }
 
+    /// Transforms the full block, serves every channel, and keeps the block's last `p`
+    /// samples as the next one's first.
     fn block(&mut self, out: &mut [Vec<Complex32>]) {
-        self.spectrum.copy_from_slice(&self.window);
-        self.fft
-            .process_with_scratch(&mut self.spectrum, &mut self.scratch);
         let (n, p) = (self.n, self.p);
+        // The out-of-place transform uses the block as scratch: its overlap is kept first.
+        self.tail.copy_from_slice(&self.window[n - p..]);
+        self.fft.process_outofplace_with_scratch(
+            &mut self.window,
+            &mut self.spectrum,
+            &mut self.scratch,
+        );
+        self.window[..p].copy_from_slice(&self.tail);
         for ((spec, ch), out) in self.channels.iter_mut().zip(out.iter_mut()) {
-            let m = ch.m;
-            let half = m / 2;
-            for (j, slot) in ch.buf.iter_mut().enumerate() {
-                let offset = if j < m - half { j } else { n - (m - j) };
-                let k = (ch.bin + offset) % n;
-                *slot = self.spectrum[k] * ch.response[j];
+            ch.buf.fill(Complex32::new(0.0, 0.0));
+            for (&(k, slot), h) in ch.fold.iter().zip(&ch.response) {
+                ch.buf[slot] += self.spectrum[k] * h;
             }
             ch.ifft.process_with_scratch(&mut ch.buf, &mut self.scratch);
             let d = spec.decimation;

@@ -184,6 +184,21 @@ pub async fn metrics(State(hub): State<Arc<Hub>>) -> Response {
         "Feed chunks slow clients missed",
         counter(load(&feeds.missed_chunks)),
     );
+    registry.register(
+        "acars_json_sent",
+        "ACARS blocks sent as acarsdec JSON (UDP)",
+        counter(load(&feeds.acars_json.sent)),
+    );
+    registry.register(
+        "acars_json_failed",
+        "ACARS blocks the UDP feed could not send",
+        counter(load(&feeds.acars_json.failed)),
+    );
+    registry.register(
+        "acars_messages",
+        "ACARS messages kept",
+        gauge(hub.links.acars.borrow().len() as i64),
+    );
     let mut body = String::new();
     if encode(&mut body, &registry).is_err() {
         return axum::http::StatusCode::INTERNAL_SERVER_ERROR.into_response();

@@ -13,6 +13,7 @@ use super::wire::{self, AlertTriggered};
 use super::{lock, Hub, Topic};
 use crate::core::{CoreEvent, SafetyChange};
 use serde_json::value::RawValue;
+use socketioxide::{SendError, SocketError};
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::mpsc;
@@ -103,6 +104,21 @@ fn deliver(hub: &Hub, e: CoreEvent) {
                 let (name, data) = wire::airspace_event(c);
                 send(hub, Topic::Airspace, name, data.into(), false);
             }
+        }
+        CoreEvent::Acars(record) => {
+            let data: Arc<RawValue> = wire::raw(&wire::AcarsJson::new(&record)).into();
+            // The `/acars` namespace: every socket, sent at once (the messages are few).
+            lock(&hub.acars_sockets).retain(|_, socket| {
+                match socket.emit("acars:message", &*data) {
+                    Err(SendError::Socket(SocketError::Closed)) => false,
+                    Err(e) => {
+                        tracing::debug!(sid = %socket.id, "acars:message not sent: {e}");
+                        true
+                    }
+                    Ok(()) => true,
+                }
+            });
+            send(hub, Topic::Acars, "acars:message", data, false);
         }
     }
 }

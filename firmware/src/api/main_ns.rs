@@ -393,10 +393,10 @@ pub fn send_snapshot(hub: &Hub, c: &mut Client, t: Topic) -> Sent {
             let alerts: Vec<Arc<RawValue>> = lock(&hub.recent_alerts).iter().cloned().collect();
             c.emit("alert:snapshot", &Listing("alerts", &alerts, timestamp))
         }
-        // No VHF receiver yet: the topic exists and its snapshot is honestly empty.
+        // The newest messages (empty with no VHF source).
         Topic::Acars => c.emit(
             "acars:snapshot",
-            &json!({"messages": [], "count": 0, "timestamp": timestamp}),
+            &*hub.acars_snapshot(super::ACARS_SNAPSHOT, None),
         ),
         // From FIS-B uplinks (a 978 MHz source); empty until the first product arrives.
         Topic::Airspace => match lock(&hub.airspace).as_ref().map(|(_, e)| e.clone()) {

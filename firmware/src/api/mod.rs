@@ -23,6 +23,7 @@ pub mod ui;
 pub mod wire;
 
 use crate::config::AuthMode;
+use crate::core::acars::AcarsRecord;
 use crate::core::airspace::AirspaceSnapshot;
 use crate::core::alerts::service::RuleCmd;
 use crate::core::{Cmd, CoreCounters, StatsSnapshot, World};
@@ -40,6 +41,8 @@ use tokio::time::Instant;
 
 /// Alerts kept for `alert:snapshot`.
 const RECENT_ALERTS: usize = 100;
+/// ACARS messages in the `acars` topic's snapshot (more by `acars-snapshot {limit}`).
+pub const ACARS_SNAPSHOT: usize = 100;
 /// Largest inbound Socket.IO packet (protocol.md: 1 MB).
 pub const MAX_INBOUND: u64 = 1 << 20;
 /// A client's inbound WebSocket buffer starts this small (clients send little: pongs and
@@ -127,6 +130,8 @@ pub struct ApiCounters {
 pub struct Links {
     pub world: watch::Receiver<Arc<World>>,
     pub stats: watch::Receiver<Arc<StatsSnapshot>>,
+    /// The recent ACARS messages, oldest first.
+    pub acars: watch::Receiver<Arc<Vec<Arc<AcarsRecord>>>>,
     pub core: mpsc::Sender<Cmd>,
     pub rules: mpsc::Sender<RuleCmd>,
     pub sources: SourceSet,
@@ -153,6 +158,8 @@ pub struct Hub {
     stats_tick: Mutex<(u64, Option<Arc<RawValue>>)>,
     /// Snapshot cache for handlers (the fan-out keeps its own).
     pub cache: Mutex<WorldCache>,
+    /// Sockets of the `/acars` namespace.
+    pub acars_sockets: Mutex<HashMap<Sid, socketioxide::extract::SocketRef>>,
     pub started: Instant,
 }
 
@@ -169,6 +176,7 @@ impl Hub {
             airspace: Mutex::new(None),
             stats_tick: Mutex::new((0, None)),
             cache: Mutex::new(WorldCache::default()),
+            acars_sockets: Mutex::new(HashMap::new()),
             started: Instant::now(),
         }
     }
@@ -242,6 +250,23 @@ impl Hub {
             recent.pop_front();
         }
         recent.push_back(data);
+    }
+
+    /// `acars:snapshot` of the newest `limit` messages, of one aircraft if `icao` is given.
+    pub fn acars_snapshot(
+        &self,
+        limit: usize,
+        icao: Option<crate::core::track::TrackKey>,
+    ) -> Box<RawValue> {
+        let all = self.links.acars.borrow().clone();
+        let chosen: Vec<Arc<AcarsRecord>> = all
+            .iter()
+            .rev()
+            .filter(|r| icao.is_none_or(|k| r.icao == Some(k)))
+            .take(limit)
+            .cloned()
+            .collect();
+        wire::acars_snapshot(&chosen, crate::wall::now_ms())
     }
 
     /// The latest `stats:tick` with its version (none before the first).

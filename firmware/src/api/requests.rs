@@ -101,7 +101,7 @@ pub async fn handle(
             None => json!({"notams": [], "tfrs": [], "advisories": [], "count": 0,
                 "timestamp": now_ms()}),
         }),
-        "acars-snapshot" => acars_snapshot(p),
+        "acars-snapshot" => acars_snapshot(hub, p),
         "stats-summary" => ask(hub, Cmd::StatsSummary).await.map(|s| json!(s)),
         "receiver-info" => Ok(receiver_info(hub)),
         "system-status" => Ok(system_status(hub)),
@@ -355,10 +355,16 @@ async fn alert_toggle(hub: &Hub, p: &Map<String, Value>) -> Reply {
     r.map(|s| json!(s)).map_err(store_error)
 }
 
-fn acars_snapshot(p: &Map<String, Value>) -> Reply {
-    number_param(p, "limit", 50.0, (1.0, 1000.0))?;
-    Ok(json!({"messages": [], "count": 0,
-              "source": "none: no VHF (ACARS/VDL2) receiver is configured"}))
+/// `acars-snapshot {limit?, icao?}`: the newest messages (50 unless `limit`, at most 1000),
+/// of one aircraft if `icao` is given.
+pub fn acars_snapshot(hub: &Hub, p: &Map<String, Value>) -> Reply {
+    let limit = number_param(p, "limit", 50.0, (1.0, 1000.0))? as usize;
+    let icao = match p.get("icao") {
+        None | Some(Value::Null) => None,
+        Some(_) => Some(icao_param(p)?),
+    };
+    serde_json::from_str(hub.acars_snapshot(limit, icao).get())
+        .map_err(|e| ApiError::new("internal", format!("acars snapshot: {e}")))
 }
 
 fn receiver_info(hub: &Hub) -> Value {

@@ -3,6 +3,7 @@
 //! unknown fields are omitted, except in a delta's `updated` entry, where a field that became
 //! unknown is sent as `null` so the client drops it.
 
+use crate::core::acars::AcarsRecord;
 use crate::core::airspace::{AirspaceChange, AirspaceItem};
 use crate::core::alerts::Alert;
 use crate::core::picture::{AircraftRecord, AltBaro, Delta, FieldId, FieldSet, World};
@@ -546,4 +547,132 @@ mod tests {
         // hex plus one key per field: none missing, none written twice.
         assert_eq!(json.as_object().unwrap().len(), FieldId::ALL.len() + 1);
     }
+}
+
+/// `acars:message` (and each entry of `acars:snapshot`): the protocol's fields, always
+/// present (`null` where unknown), then what this receiver adds where it knows it.
+#[derive(Serialize)]
+pub struct AcarsJson<'a> {
+    pub id: u64,
+    pub timestamp: u64,
+    pub source: &'static str,
+    pub channel: usize,
+    /// MHz, to the kHz.
+    pub frequency: f64,
+    pub icao_hex: Option<Hex>,
+    pub registration: &'a str,
+    pub callsign: Option<&'a str>,
+    pub label: &'a str,
+    pub block_id: Option<char>,
+    pub msg_num: Option<&'a str>,
+    /// The block acknowledged, or `false` for none (NAK), as acarsdec writes it.
+    pub ack: AcarsAck,
+    pub mode: char,
+    pub text: &'a str,
+    /// Carrier level, dBFS.
+    pub signal_level: f64,
+    pub error_count: u8,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub flight: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub label_name: Option<&'static str>,
+    pub downlink: bool,
+    pub blocks: usize,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub position: Option<LatLon>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub oooi: Option<OooiJson<'a>>,
+}
+
+pub struct AcarsAck(pub Option<char>);
+
+impl Serialize for AcarsAck {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        match self.0 {
+            Some(c) => s.serialize_char(c),
+            None => s.serialize_bool(false),
+        }
+    }
+}
+
+#[derive(Serialize)]
+pub struct LatLon {
+    pub lat: f64,
+    pub lon: f64,
+}
+
+/// An OOOI report's fields (times HHMM).
+#[derive(Serialize)]
+pub struct OooiJson<'a> {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub station: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub destination: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub out: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub off: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub on: Option<&'a str>,
+    #[serde(rename = "in", skip_serializing_if = "Option::is_none")]
+    pub in_: Option<&'a str>,
+}
+
+/// Rounds to `places` decimals (for figures the wire shows rounded).
+fn rounded(v: f64, places: i32) -> f64 {
+    let k = 10f64.powi(places);
+    (v * k).round() / k
+}
+
+impl<'a> AcarsJson<'a> {
+    pub fn new(r: &'a AcarsRecord) -> Self {
+        let m = &r.message;
+        Self {
+            id: r.id,
+            timestamp: r.wall_ms,
+            source: r.source,
+            channel: r.channel,
+            frequency: rounded(r.frequency_hz / 1e6, 3),
+            icao_hex: r.icao.map(Hex),
+            registration: &m.registration,
+            callsign: r.callsign.as_deref(),
+            label: &m.label,
+            block_id: m.block_id,
+            msg_num: m.msg_num.as_deref(),
+            ack: AcarsAck(m.ack),
+            mode: m.mode,
+            text: &m.text,
+            signal_level: rounded(f64::from(r.signal_dbfs), 1),
+            error_count: r.error_count,
+            flight: m.flight.as_deref(),
+            label_name: r.label_name,
+            downlink: m.downlink,
+            blocks: r.blocks,
+            position: r.position.map(|(lat, lon)| LatLon { lat, lon }),
+            oooi: r.oooi.as_ref().map(|o| OooiJson {
+                station: o.station.as_deref(),
+                destination: o.destination.as_deref(),
+                out: o.out.as_deref(),
+                off: o.off.as_deref(),
+                on: o.on.as_deref(),
+                in_: o.r#in.as_deref(),
+            }),
+        }
+    }
+}
+
+/// `acars:snapshot` of these messages (newest first).
+pub fn acars_snapshot(records: &[Arc<AcarsRecord>], timestamp: u64) -> Box<RawValue> {
+    #[derive(Serialize)]
+    struct Snapshot<'a> {
+        messages: Vec<AcarsJson<'a>>,
+        count: usize,
+        timestamp: u64,
+    }
+    let messages: Vec<AcarsJson> = records.iter().map(|r| AcarsJson::new(r)).collect();
+    raw(&Snapshot {
+        count: messages.len(),
+        messages,
+        timestamp,
+    })
 }

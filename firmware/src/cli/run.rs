@@ -20,9 +20,10 @@ pub struct RunArgs {
     /// Replay sample rate: 2.4M or 2.0M.
     #[arg(long, requires = "replay")]
     pub rate: Option<String>,
-    /// Which band the replay is of: 1090 or 978 (UAT at 2.083333 MS/s).
+    /// Which band the replay is of: 1090, 978 (UAT at 2.083333 MS/s) or vhf (the
+    /// `[radio.vhf]` plan: centre, rate, channels).
     #[arg(long, requires = "replay")]
-    pub band: Option<u16>,
+    pub band: Option<crate::config::Band>,
     /// Replay speed (1 = real time).
     #[arg(long, requires = "replay")]
     pub speed: Option<f64>,

@@ -1,7 +1,10 @@
-//! `skyspy simulate`: a 1090 MHz IQ recording of generated traffic, with its exact truth.
+//! `skyspy simulate`: an IQ recording of generated traffic, with its exact truth: Mode S at
+//! 1090 MHz, or (`--band vhf`) ACARS bursts on a VHF band plan.
 
 use crate::cli::CliError;
+use crate::config::{parse_rate, Band, ChannelConfig, ChannelKind, VhfCentre, VhfConfig};
 use dsp::cpr::Position;
+use dsp::gen::acars::TestSet;
 use dsp::gen::{generate, TrafficConfig};
 use dsp::SampleRate;
 use std::fs::File;
@@ -15,13 +18,29 @@ pub struct SimulateArgs {
     /// Seconds of IQ to write.
     #[arg(long, default_value_t = 10.0)]
     pub seconds: f64,
-    #[arg(long, default_value = "2.4M")]
-    pub rate: SampleRate,
+    /// Sample rate: 2.4M or 2.0M at 1090 MHz; 1.0M to 3.2M on the VHF band (default 2.5M).
+    #[arg(long)]
+    pub rate: Option<String>,
+    /// 1090 (Mode S) or vhf (ACARS on the `--acars` channels around `--center`).
+    #[arg(long, default_value = "1090")]
+    pub band: Band,
+    /// VHF: the tuned frequency ("130.35M", or "auto").
+    #[arg(long)]
+    pub center: Option<String>,
+    /// VHF: the ACARS channels, MHz, comma-separated (default: the six US channels).
+    #[arg(long, value_delimiter = ',')]
+    pub acars: Vec<f64>,
+    /// VHF: ACARS bursts in the recording.
+    #[arg(long, default_value_t = 400)]
+    pub bursts: usize,
+    /// VHF: the noise floor of the recording (dBFS over the whole band).
+    #[arg(long, default_value_t = -30.0, allow_hyphen_values = true)]
+    pub noise_dbfs: f64,
     /// Number of aircraft.
     #[arg(long, default_value_t = 100)]
     pub aircraft: usize,
-    /// Per-message SNR range in dB, LO:HI.
-    #[arg(long, default_value = "6:30")]
+    /// Per-message SNR range in dB, LO:HI (VHF: carrier over noise in 25 kHz).
+    #[arg(long, default_value = "6:30", allow_hyphen_values = true)]
     pub snr: String,
     #[arg(long, default_value_t = 1)]
     pub seed: u64,
@@ -49,8 +68,17 @@ pub fn simulate(args: &SimulateArgs) -> Result<(), CliError> {
     if !(args.seconds > 0.0 && args.seconds <= 3600.0) {
         return Err(CliError::Input("--seconds must be in (0, 3600]".into()));
     }
+    if args.band == Band::Vhf {
+        return acars(args, (lo, hi));
+    }
+    let rate: SampleRate = args
+        .rate
+        .as_deref()
+        .unwrap_or("2.4M")
+        .parse()
+        .map_err(CliError::Input)?;
     let mut cfg = TrafficConfig::new(
-        args.rate,
+        rate,
         Position {
             lat: args.lat,
             lon: args.lon,
@@ -75,5 +103,88 @@ pub fn simulate(args: &SimulateArgs) -> Result<(), CliError> {
         w.flush()?;
     }
     eprintln!("wrote {} samples, {} replies", iq.len() / 2, sent.len());
+    Ok(())
+}
+
+/// ACARS bursts on a VHF plan: the recording (cu8, written a second at a time) and one truth
+/// line per burst, with the protocol's field names.
+fn acars(args: &SimulateArgs, snr_db: (f64, f64)) -> Result<(), CliError> {
+    let mut c = VhfConfig::default();
+    if let Some(r) = &args.rate {
+        c.rate = r.clone();
+    }
+    if let Some(centre) = args.center.as_deref().filter(|c| *c != "auto") {
+        let hz = parse_rate(centre)
+            .ok_or_else(|| CliError::Input(format!("--center {centre:?}: not a frequency")))?;
+        c.centre = VhfCentre::Mhz(if hz < 1e4 { hz } else { hz / 1e6 });
+    }
+    if !args.acars.is_empty() {
+        c.channels = args
+            .acars
+            .iter()
+            .map(|&frequency| ChannelConfig {
+                frequency,
+                kind: ChannelKind::Acars,
+                name: None,
+            })
+            .collect();
+    }
+    let plan = c.plan()?;
+    let offsets: Vec<f64> = plan
+        .channels
+        .iter()
+        .map(|ch| ch.frequency * 1e6 - plan.centre_hz)
+        .collect();
+    let set = TestSet::new(
+        plan.rate_hz,
+        &offsets,
+        args.bursts,
+        args.seconds,
+        snr_db,
+        args.seed,
+    );
+    let mut w = BufWriter::new(File::create(&args.output)?);
+    let total = (args.seconds * plan.rate_hz) as u64;
+    let step = plan.rate_hz as u64;
+    let mut piece = Vec::new();
+    let mut first = 0;
+    while first < total {
+        let n = step.min(total - first) as usize;
+        piece.clear();
+        set.render_cu8_piece(first, n, args.noise_dbfs, args.seed, &mut piece);
+        w.write_all(&piece)?;
+        first += n as u64;
+    }
+    w.flush()?;
+    if let Some(path) = &args.truth {
+        let mut w = BufWriter::new(File::create(path)?);
+        for b in &set.bursts {
+            let f = &b.fields;
+            let text = f
+                .text
+                .as_deref()
+                .map(String::from_utf8_lossy)
+                .unwrap_or_default();
+            let registration = String::from_utf8_lossy(&f.address)
+                .trim_start_matches('.')
+                .to_string();
+            let line = serde_json::json!({
+                "start_s": b.start_s,
+                "duration_s": b.duration_s(),
+                "frequency": ((plan.centre_hz + b.channel_hz) / 1e3).round() / 1e3,
+                "snr_db": b.snr_db,
+                "carrier_offset_hz": b.carrier_offset_hz,
+                "mode": char::from(f.mode),
+                "registration": registration,
+                "label": String::from_utf8_lossy(&f.label),
+                "block_id": char::from(f.block_id),
+                "text": text,
+            });
+            writeln!(w, "{line}")?;
+        }
+        w.flush()?;
+    }
+    eprint!("{}", plan.describe());
+    eprintln!("wrote {total} samples, {} ACARS bursts", set.bursts.len());
     Ok(())
 }

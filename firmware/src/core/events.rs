@@ -2,6 +2,7 @@
 //! API turns them into topics and wire payloads), the traffic it heard (the feeds format it),
 //! and the stats it keeps. Times in here are wall-clock milliseconds.
 
+use super::acars::{AcarsBlock, AcarsRecord};
 use super::airspace::{AirspaceChange, AirspaceSnapshot};
 use super::alerts::Alert;
 use super::picture::AircraftRecord;
@@ -38,6 +39,9 @@ pub enum CoreEvent {
         changes: Vec<AirspaceChange>,
         snapshot: Arc<AirspaceSnapshot>,
     },
+    /// A whole ACARS message (a single block, or the last of several), linked to its
+    /// aircraft where it could be.
+    Acars(Arc<AcarsRecord>),
 }
 
 /// One 1090 MHz message the core took, for the feeds.
@@ -64,6 +68,8 @@ pub struct HeardUat {
 pub struct HeardBatch {
     pub modes: Vec<HeardMessage>,
     pub uat: Vec<HeardUat>,
+    /// Every ACARS block (acarsdec's JSON is per block, before reassembly).
+    pub acars: Vec<AcarsBlock>,
 }
 
 /// The stats the core publishes (every stats period).

@@ -19,6 +19,7 @@
 //! picture: an aircraft leaves 60 s after its last message, and a source with no block for
 //! [`CoreSettings::stall`] shows unhealthy.
 
+pub mod acars;
 pub mod airspace;
 pub mod alerts;
 pub mod clock;
@@ -32,8 +33,9 @@ pub use clock::Clock;
 pub use events::{CoreEvent, HeardBatch, HeardMessage, HeardUat, SafetyChange, StatsSnapshot};
 pub use picture::{AircraftRecord, World};
 
-use crate::source::{Block, SourceSet, UatHeard};
+use crate::source::{AcarsHeard, Block, SourceSet, UatHeard};
 use crate::wall;
+use acars::{AcarsRecord, AcarsStore};
 use airspace::{AirspaceChange, AirspaceStore};
 use alerts::service::Rules;
 use alerts::AlertEngine;
@@ -97,6 +99,9 @@ pub struct CoreSettings {
     pub housekeeping: Duration,
     /// A source with no block for this long is stalled (unhealthy).
     pub stall: Duration,
+    /// ACARS messages kept, and for how long (s).
+    pub acars_keep: usize,
+    pub acars_max_age_s: f64,
 }
 
 impl CoreSettings {
@@ -106,6 +111,8 @@ impl CoreSettings {
             stats_every: Duration::from_secs(1),
             housekeeping: Duration::from_secs(1),
             stall: Duration::from_secs(2),
+            acars_keep: 1000,
+            acars_max_age_s: 6.0 * 3600.0,
         }
     }
 }
@@ -114,6 +121,8 @@ impl CoreSettings {
 pub struct CoreOutputs {
     pub world: watch::Receiver<Arc<World>>,
     pub stats: watch::Receiver<Arc<StatsSnapshot>>,
+    /// The recent ACARS messages, oldest first (republished when one comes or goes).
+    pub acars: watch::Receiver<Arc<Vec<Arc<AcarsRecord>>>>,
     pub events: mpsc::Receiver<CoreEvent>,
     /// Each block's traffic (sent only while someone subscribes).
     pub heard: broadcast::Sender<Arc<HeardBatch>>,
@@ -123,6 +132,7 @@ pub struct Core {
     clock: Clock,
     table: TrackTable,
     airspace: AirspaceStore,
+    acars: AcarsStore,
     safety: SafetyEngine,
     alerts: AlertEngine,
     /// The alert rules as their owner last saved them (`alerts::service`).
@@ -144,6 +154,7 @@ pub struct Core {
     counters: Arc<CoreCounters>,
     world_tx: watch::Sender<Arc<World>>,
     stats_tx: watch::Sender<Arc<StatsSnapshot>>,
+    acars_tx: watch::Sender<Arc<Vec<Arc<AcarsRecord>>>>,
     events_tx: mpsc::Sender<CoreEvent>,
     heard_tx: broadcast::Sender<Arc<HeardBatch>>,
 }
@@ -170,6 +181,7 @@ impl Core {
         });
         let (stats_tx, stats) = watch::channel(first_stats);
         let (events_tx, events) = mpsc::channel(EVENT_QUEUE);
+        let (acars_tx, acars) = watch::channel(Arc::new(Vec::new()));
         let (heard_tx, _) = broadcast::channel(HEARD_BACKLOG);
         let current_rules = rules.borrow().clone();
         let core = Core {
@@ -179,6 +191,7 @@ impl Core {
                 ..TrackConfig::default()
             }),
             airspace: AirspaceStore::default(),
+            acars: AcarsStore::new(settings.acars_keep, settings.acars_max_age_s),
             safety: SafetyEngine::new(SafetyConfig::default()),
             alerts: AlertEngine::new(),
             rules: current_rules,
@@ -198,12 +211,14 @@ impl Core {
             counters,
             world_tx,
             stats_tx,
+            acars_tx,
             events_tx,
             heard_tx: heard_tx.clone(),
         };
         let outputs = CoreOutputs {
             world,
             stats,
+            acars,
             events,
             heard: heard_tx,
         };
@@ -294,13 +309,19 @@ impl Core {
         for u in block.uat {
             self.ingest_uat(u, offset);
         }
+        if !block.acars.is_empty() {
+            for h in block.acars {
+                self.ingest_acars(h, offset, wall_now, feeding.then_some(&mut batch));
+            }
+            self.publish_acars();
+        }
         if feeding {
             for mut u in block.uat_frames {
                 u.t += offset;
                 let wall_ms = self.clock.wall_ms(u.t, wall_now);
                 batch.uat.push(HeardUat { frame: u, wall_ms });
             }
-            if !(batch.modes.is_empty() && batch.uat.is_empty()) {
+            if !(batch.modes.is_empty() && batch.uat.is_empty() && batch.acars.is_empty()) {
                 // No receiver only while every feed is between clients.
                 let _ = self.heard_tx.send(Arc::new(batch));
             }
@@ -348,6 +369,37 @@ impl Core {
         }
     }
 
+    fn ingest_acars(
+        &mut self,
+        h: AcarsHeard,
+        offset: f64,
+        wall_now: u64,
+        batch: Option<&mut HeardBatch>,
+    ) {
+        let t = h.t + offset;
+        let wall_ms = self.clock.wall_ms(t, wall_now);
+        self.stats.record_acars();
+        let (record, block) = self.acars.add(
+            &h.block,
+            h.channel,
+            h.frequency_hz,
+            h.level_db,
+            t,
+            wall_ms,
+            &self.table,
+        );
+        if let Some(batch) = batch {
+            batch.acars.push(block);
+        }
+        if let Some(r) = record {
+            self.send(CoreEvent::Acars(r));
+        }
+    }
+
+    fn publish_acars(&mut self) {
+        let _ = self.acars_tx.send(Arc::new(self.acars.all()));
+    }
+
     /// Expiry, safety checks, stats minutes and source health, on the core's clock.
     pub fn housekeeping(&mut self) {
         let now = self.clock.now();
@@ -355,6 +407,9 @@ impl Core {
         self.alerts.forget(&gone);
         let expired = self.airspace.expire(wall::now_ms());
         self.send_airspace(expired);
+        if self.acars.expire(now, wall::now_ms()) {
+            self.publish_acars();
+        }
         self.safety.tick(&self.table, now, &mut self.changes);
         self.send_safety_changes();
         self.stats.tick(&self.table, process_usage(), now);
@@ -372,12 +427,12 @@ impl Core {
             let was = status.stalled.swap(stalled, Ordering::Relaxed);
             if stalled && !was && !status.ended.load(Ordering::Relaxed) {
                 tracing::warn!(
-                    band = status.band,
+                    band = %status.band,
                     source = status.kind,
                     "no samples for {stall:?}: the band is unhealthy"
                 );
             } else if was && !stalled {
-                tracing::info!(band = status.band, source = status.kind, "samples again");
+                tracing::info!(band = %status.band, source = status.kind, "samples again");
             }
         }
     }

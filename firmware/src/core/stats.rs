@@ -67,6 +67,8 @@ struct Counters {
     messages: u64,
     /// Of `messages`, those from the 978 MHz band.
     uat: u64,
+    /// ACARS blocks (VHF); not in `messages`, which counts aircraft surveillance messages.
+    acars: u64,
     repaired: u64,
     by_df: BTreeMap<u8, u64>,
     signal_sum: f64,
@@ -155,6 +157,12 @@ impl Stats {
         self.signal[bin(signal_dbfs)] += 1;
     }
 
+    /// Counts an ACARS block.
+    pub fn record_acars(&mut self) {
+        self.current.acars += 1;
+        self.total.acars += 1;
+    }
+
     /// Extends the range outline with a position fix.
     pub fn record_position(&mut self, receiver: Position, p: Position) {
         let d = distance_nm(receiver, p);
@@ -228,6 +236,7 @@ impl Stats {
             by_band: BTreeMap::from([
                 ("1090", self.total.messages - self.total.uat),
                 ("978", self.total.uat),
+                ("vhf", self.total.acars),
             ]),
             aircraft: table.len(),
             aircraft_with_position: table.iter().filter(|a| a.position.get().is_some()).count(),

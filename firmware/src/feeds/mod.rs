@@ -1,6 +1,7 @@
 //! Feeds in the formats the ADS-B ecosystem reads, on readsb/dump1090/dump978 port
 //! conventions: raw `*HEX;` lines (30002), SBS/BaseStation lines (30003), Beast binary with
-//! 12 MHz timestamps and signal level (30005), and dump978 raw lines (30978).
+//! 12 MHz timestamps and signal level (30005), and dump978 raw lines (30978); and ACARS as
+//! acarsdec's JSON over UDP to a configured address (`acars_json`).
 //!
 //! ```text
 //!  core ──HeardBatch (broadcast)──→ one formatter per port ──bytes (broadcast)──→ its clients
@@ -12,6 +13,7 @@
 //! [`BACKLOG`] of them) and the misses are counted, so a slow consumer costs bounded memory
 //! and never slows the receiver.
 
+pub mod acars_json;
 mod beast;
 mod raw;
 pub mod sbs;
@@ -73,6 +75,8 @@ pub struct FeedCounters {
     pub clients: [Arc<AtomicU64>; 4],
     pub missed_chunks: AtomicU64,
     pub bytes: AtomicU64,
+    /// The ACARS JSON datagrams (UDP).
+    pub acars_json: Arc<acars_json::UdpCounters>,
 }
 
 impl FeedCounters {

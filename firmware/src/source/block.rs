@@ -8,6 +8,7 @@ use dsp::decode::Message;
 use dsp::uat::decode::{LatLon, UatDownlink};
 use dsp::uat::frame::UatFrame;
 use dsp::uat::uplink::{ApduTime, Product};
+use dsp::vhf::acars::RawBlock;
 use dsp::Frame;
 
 /// One 1090 MHz message as heard: the frame (timing, signal level) and its decoding.
@@ -53,6 +54,20 @@ pub struct UatReceived {
     pub t: f64,
 }
 
+/// One ACARS block as a VHF channel heard it (checked, not yet parsed).
+#[derive(Clone, Debug)]
+pub struct AcarsHeard {
+    /// The channel's index in the band plan, and its frequency (Hz).
+    pub channel: usize,
+    pub frequency_hz: f64,
+    /// Stream time the burst began (s).
+    pub t: f64,
+    /// Carrier and noise power, dB of full scale.
+    pub level_db: f32,
+    pub noise_db: f32,
+    pub block: RawBlock,
+}
+
 /// How a source's stream clock relates to the wall clock.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub enum Timing {
@@ -72,6 +87,8 @@ pub struct Block {
     /// From a 978 MHz source.
     pub uat: Vec<UatHeard>,
     pub uat_frames: Vec<UatReceived>,
+    /// From a VHF source.
+    pub acars: Vec<AcarsHeard>,
     /// Stream time at the end of the block (s).
     pub stream_s: f64,
     /// The source ended with this block (a replay reached the end of its file).
@@ -87,6 +104,7 @@ impl Block {
             heard: Vec::new(),
             uat: Vec::new(),
             uat_frames: Vec::new(),
+            acars: Vec::new(),
             stream_s,
             end: false,
         }

@@ -2,10 +2,10 @@
 //! thread, all ending in the same [`pipeline::Pipeline`] that hands [`Block`]s to the core.
 //!
 //! ```text
-//!  simulator (1090, 978 + FIS-B) ─┐
-//!  replay (an IQ file, either band) ─┼→ Pipeline: receive chain of the band → Block ─┐
-//!  radio (rtl-sdr, SoapySDR) ────────┘   (one DSP thread per band)                ├→ core
-//!  Beast input (TCP, another receiver's messages) → parity check → Block ─────────┘
+//!  simulator (1090, 978 + FIS-B, VHF) ─┐
+//!  replay (an IQ file, any band) ──────┼→ Pipeline: receive chain of the band → Block ─┐
+//!  radio (rtl-sdr, SoapySDR) ──────────┘   (one DSP thread per band)                ├→ core
+//!  Beast input (TCP, another receiver's messages) → parity check → Block ───────────┘
 //! ```
 //!
 //! Each DSP thread is an OS thread so the async runtime never waits on DSP work and one
@@ -21,36 +21,50 @@ mod replay;
 mod simulator;
 mod status;
 mod uat;
+mod vhf;
 
-pub use block::{Block, FisbProduct, Heard, Timing, UatHeard, UatReceived};
+pub use block::{AcarsHeard, Block, FisbProduct, Heard, Timing, UatHeard, UatReceived};
+pub use pipeline::ChainSpec;
 pub use radio::RadioSource;
 pub use replay::Replay;
-pub use simulator::{Simulated, UatSimulated};
-pub use status::{band_name, SourceReport, SourceSet, SourceStatus};
+pub use simulator::{Simulated, UatSimulated, VhfSimulated};
+pub use status::{SourceReport, SourceSet, SourceStatus};
+pub use vhf::VhfStage;
 
-use crate::config::{Config, SourceKind};
+use crate::config::{Band, Config, SourceKind};
 use dsp::cpr::Position;
 use dsp::{IqFormat, SampleRate};
 use pipeline::Pipeline;
+use radio::Tuning;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use tokio::sync::mpsc;
 
-/// A configured source, ready to start.
-pub enum Source {
+/// A configured source, ready to start, with the receive chain it needs.
+pub struct Source {
+    pub backend: Backend,
+    pub chain: ChainSpec,
+}
+
+pub enum Backend {
     Simulator(Box<Simulated>),
     UatSimulator(Box<UatSimulated>),
+    VhfSimulator(Box<VhfSimulated>),
     Replay(Replay),
     Radio(Box<RadioSource>),
 }
 
 impl Source {
+    pub fn new(backend: Backend, chain: ChainSpec) -> Self {
+        Self { backend, chain }
+    }
+
     /// Builds the sources the config asks for: radios for the bands that have a device, a
-    /// replay of one band, or the simulator on both (978 MHz only if it has UAT aircraft or
-    /// FIS-B). A replay file that cannot be opened is an error naming it.
+    /// replay of one band, or the simulator on every band (978 MHz if it has UAT aircraft or
+    /// FIS-B, VHF if `simulator.vhf`). An error names what cannot be used (a replay file that
+    /// cannot be opened, a VHF plan the channelizer cannot serve).
     pub fn all_from_config(config: &Config) -> Result<Vec<(Source, Arc<SourceStatus>)>, String> {
         let format: IqFormat = config.source.format.parse()?;
-        let rate: SampleRate = config.source.rate.parse()?;
         let radios = match config.source.kind {
             SourceKind::Rtlsdr | SourceKind::Soapysdr => true,
             SourceKind::Auto => {
@@ -64,13 +78,17 @@ impl Source {
             }
             _ => false,
         };
-        if radios {
-            return Ok(radio_sources(config));
+        let sources = if radios {
+            radio_sources(config)?
+        } else if config.source.kind == SourceKind::Replay {
+            vec![replay_source(config, format)?]
+        } else {
+            simulator_sources(config)?
+        };
+        for (s, status) in &sources {
+            pipeline::check_chain(status, &s.chain)?;
         }
-        match config.source.kind {
-            SourceKind::Replay => replay_source(config, format, rate).map(|s| vec![s]),
-            _ => Ok(simulator_sources(config)),
-        }
+        Ok(sources)
     }
 
     /// Starts the DSP thread of the source with index `index` in the daemon's set. It stops
@@ -83,52 +101,67 @@ impl Source {
         stop: Arc<AtomicBool>,
     ) -> std::io::Result<std::thread::JoinHandle<()>> {
         std::thread::Builder::new()
-            .name(format!("skyspy-dsp-{}", band_name(status.band)))
+            .name(format!("skyspy-dsp-{}", status.band))
             .spawn(move || {
                 status.running.store(true, Ordering::Relaxed);
-                let timing = match &self {
-                    Source::Replay(r) => Timing::Replay { speed: r.speed },
+                let timing = match &self.backend {
+                    Backend::Replay(r) => Timing::Replay { speed: r.speed },
                     _ => Timing::Live,
                 };
-                let mut p = Pipeline::new(&status, index, timing, tx, stop);
-                match self {
-                    Source::Simulator(s) => s.run(&mut p),
-                    Source::UatSimulator(s) => s.run(&mut p),
-                    Source::Replay(r) => r.run(&mut p),
-                    Source::Radio(r) => r.run(&mut p),
+                match Pipeline::new(&status, index, timing, self.chain, tx, stop) {
+                    Ok(mut p) => match self.backend {
+                        Backend::Simulator(s) => s.run(&mut p),
+                        Backend::UatSimulator(s) => s.run(&mut p),
+                        Backend::VhfSimulator(s) => s.run(&mut p),
+                        Backend::Replay(r) => r.run(&mut p),
+                        Backend::Radio(r) => r.run(&mut p),
+                    },
+                    Err(e) => status.fail(e),
                 }
                 status.running.store(false, Ordering::Relaxed);
             })
     }
 }
 
-fn radio_sources(config: &Config) -> Vec<(Source, Arc<SourceStatus>)> {
+fn radio_sources(config: &Config) -> Result<Vec<(Source, Arc<SourceStatus>)>, String> {
     let mut sources = Vec::new();
-    for (band, r) in [(1090, &config.radio.modes), (978, &config.radio.uat)] {
-        let Some(device) = r.device.clone() else {
-            continue;
-        };
+    let r = &config.radio;
+    let mut bands = Vec::new();
+    if let Some(d) = &r.modes.device {
+        bands.push((
+            d.clone(),
+            Tuning::of(Band::Modes, &r.modes),
+            ChainSpec::Modes(SampleRate::Msps2_4),
+        ));
+    }
+    if let Some(d) = &r.uat.device {
+        bands.push((d.clone(), Tuning::of(Band::Uat, &r.uat), ChainSpec::Uat));
+    }
+    if let Some(d) = &r.vhf.device {
+        let plan = r.vhf.plan().map_err(|e| e.to_string())?;
+        bands.push((d.clone(), Tuning::vhf(&r.vhf, &plan), ChainSpec::Vhf(plan)));
+    }
+    for (device, tuning, chain) in bands {
         let (driver, format): (Box<dyn radio::Driver>, _) = match config.source.kind {
             #[cfg(feature = "soapysdr")]
             SourceKind::Soapysdr => (Box::new(radio::soapy::SoapyDriver), IqFormat::Cs16),
             _ => (Box::new(radio::rtlsdr::RtlSdrDriver), IqFormat::Cu8),
         };
-        let radio = RadioSource::new(driver, device, band, r);
+        let band = tuning.band;
+        let rate = f64::from(tuning.rate_hz);
+        let radio = RadioSource::new(driver, device, tuning);
         let kind = radio.driver_name();
-        let description = format!("{kind} device {} on {band} MHz", radio.device);
-        sources.push((
-            Source::Radio(Box::new(radio)),
-            SourceStatus::new(kind, description, format, SampleRate::Msps2_4, band),
-        ));
+        let description = format!("{kind} device {} on the {band} band", radio.device);
+        let status = match &chain {
+            ChainSpec::Vhf(plan) => SourceStatus::vhf(kind, description, format, plan.clone()),
+            _ => SourceStatus::new(kind, description, format, band, rate),
+        };
+        sources.push((Source::new(Backend::Radio(Box::new(radio)), chain), status));
     }
-    sources
+    Ok(sources)
 }
 
-fn replay_source(
-    config: &Config,
-    format: IqFormat,
-    rate: SampleRate,
-) -> Result<(Source, Arc<SourceStatus>), String> {
+fn replay_source(config: &Config, format: IqFormat) -> Result<(Source, Arc<SourceStatus>), String> {
     let band = config.source.band;
     let path = config
         .source
@@ -137,10 +170,27 @@ fn replay_source(
         .ok_or("source.file is required for a replay")?;
     let file =
         std::fs::File::open(&path).map_err(|e| format!("cannot open {}: {e}", path.display()))?;
-    let rate_text = if band == 978 {
-        "978 MHz UAT, 2.083333M".to_string()
-    } else {
-        rate.to_string()
+    let (chain, rate_hz, rate_text) = match band {
+        Band::Modes => {
+            let rate: SampleRate = config.source.rate.parse()?;
+            (ChainSpec::Modes(rate), rate.hz() as f64, rate.to_string())
+        }
+        Band::Uat => (
+            ChainSpec::Uat,
+            dsp::uat::consts::SAMPLE_RATE,
+            "978 MHz UAT, 2.083333M".to_string(),
+        ),
+        Band::Vhf => {
+            let plan = config.radio.vhf.plan().map_err(|e| e.to_string())?;
+            let text = format!(
+                "VHF at {:.4} MHz, {:.3}M, {} channels",
+                plan.centre_hz / 1e6,
+                plan.rate_hz / 1e6,
+                plan.channels.len()
+            );
+            let rate = plan.rate_hz;
+            (ChainSpec::Vhf(plan), rate, text)
+        }
     };
     let description = format!(
         "replay of {} ({format}, {rate_text}, {}× speed{})",
@@ -158,13 +208,14 @@ fn replay_source(
         speed: config.source.speed,
         looping: config.source.looping,
     };
-    Ok((
-        Source::Replay(replay),
-        SourceStatus::new("replay", description, format, rate, band),
-    ))
+    let status = match &chain {
+        ChainSpec::Vhf(plan) => SourceStatus::vhf("replay", description, format, plan.clone()),
+        _ => SourceStatus::new("replay", description, format, band, rate_hz),
+    };
+    Ok((Source::new(Backend::Replay(replay), chain), status))
 }
 
-fn simulator_sources(config: &Config) -> Vec<(Source, Arc<SourceStatus>)> {
+fn simulator_sources(config: &Config) -> Result<Vec<(Source, Arc<SourceStatus>)>, String> {
     let s = &config.simulator;
     let centre = Position {
         lat: config.receiver.lat,
@@ -180,10 +231,19 @@ fn simulator_sources(config: &Config) -> Vec<(Source, Arc<SourceStatus>)> {
         .filter(|_| s.emergency)
         .map(|t| (t, t + s.emergency_for_s));
     let mut sources = vec![(
-        Source::Simulator(Box::new(Simulated::new(
-            centre, s.aircraft, s.seed, emergency,
-        ))),
-        SourceStatus::new("simulator", description, IqFormat::Cu8, rate, 1090),
+        Source::new(
+            Backend::Simulator(Box::new(Simulated::new(
+                centre, s.aircraft, s.seed, emergency,
+            ))),
+            ChainSpec::Modes(rate),
+        ),
+        SourceStatus::new(
+            "simulator",
+            description,
+            IqFormat::Cu8,
+            Band::Modes,
+            rate.hz() as f64,
+        ),
     )];
     if s.uat_aircraft > 0 || s.fisb {
         let description = format!(
@@ -194,14 +254,45 @@ fn simulator_sources(config: &Config) -> Vec<(Source, Arc<SourceStatus>)> {
             centre.lon
         );
         sources.push((
-            Source::UatSimulator(Box::new(UatSimulated::new(
-                centre,
-                s.uat_aircraft,
-                s.seed,
-                s.fisb,
-            ))),
-            SourceStatus::new("simulator", description, IqFormat::Cu8, rate, 978),
+            Source::new(
+                Backend::UatSimulator(Box::new(UatSimulated::new(
+                    centre,
+                    s.uat_aircraft,
+                    s.seed,
+                    s.fisb,
+                ))),
+                ChainSpec::Uat,
+            ),
+            SourceStatus::new(
+                "simulator",
+                description,
+                IqFormat::Cu8,
+                Band::Uat,
+                dsp::uat::consts::SAMPLE_RATE,
+            ),
         ));
     }
-    sources
+    if s.vhf {
+        let plan = config.radio.vhf.plan().map_err(|e| e.to_string())?;
+        let description = format!(
+            "built-in simulator: ACARS from the simulated aircraft on {} channels around {:.4} MHz, through the real demodulator",
+            plan.channels.len(),
+            plan.centre_hz / 1e6
+        );
+        let status = SourceStatus::vhf("simulator", description, IqFormat::Cu8, plan.clone());
+        sources.push((
+            Source::new(
+                Backend::VhfSimulator(Box::new(VhfSimulated::new(
+                    centre,
+                    s.aircraft,
+                    s.seed,
+                    &plan,
+                    s.acars_every_s,
+                ))),
+                ChainSpec::Vhf(plan),
+            ),
+            status,
+        ));
+    }
+    Ok(sources)
 }

@@ -11,8 +11,10 @@
 use super::block::{Block, Heard, Timing};
 use super::status::SourceStatus;
 use super::uat::UatStage;
+use super::vhf::VhfStage;
+use crate::config::VhfPlan;
 use dsp::decode::decode;
-use dsp::{Frame, Receiver, RepairConfig};
+use dsp::{Frame, Receiver, RepairConfig, SampleRate};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -21,24 +23,39 @@ use tokio::sync::mpsc;
 /// Seconds of IQ handled per step (and so the pipeline's latency floor).
 pub const BLOCK_S: f64 = 0.05;
 
+/// Which receive chain a source needs: its band's, with what the band needs to know.
+#[derive(Clone, Debug)]
+pub enum ChainSpec {
+    Modes(SampleRate),
+    Uat,
+    Vhf(VhfPlan),
+}
+
 /// The receive chain of a band.
 enum Chain {
     Modes(Box<Receiver>),
     Uat(Box<UatStage>),
+    Vhf(Box<VhfStage>),
 }
 
 impl Chain {
-    fn new(status: &SourceStatus) -> Chain {
-        if status.band == 978 {
-            Chain::Uat(Box::new(UatStage::new(status.format)))
-        } else {
-            Chain::Modes(Box::new(Receiver::new(
+    /// The chain; an error only for a VHF plan the channelizer cannot serve.
+    fn new(status: &SourceStatus, spec: &ChainSpec) -> Result<Chain, String> {
+        Ok(match spec {
+            ChainSpec::Modes(rate) => Chain::Modes(Box::new(Receiver::new(
                 status.format,
-                status.rate,
+                *rate,
                 RepairConfig::default(),
-            )))
-        }
+            ))),
+            ChainSpec::Uat => Chain::Uat(Box::new(UatStage::new(status.format))),
+            ChainSpec::Vhf(plan) => Chain::Vhf(Box::new(VhfStage::new(status.format, plan)?)),
+        })
     }
+}
+
+/// Checks that a chain can be built (before any thread starts).
+pub fn check_chain(status: &SourceStatus, spec: &ChainSpec) -> Result<(), String> {
+    Chain::new(status, spec).map(|_| ())
 }
 
 /// The receive chain plus pacing.
@@ -46,6 +63,7 @@ pub struct Pipeline<'a> {
     pub(super) status: &'a SourceStatus,
     index: usize,
     timing: Timing,
+    spec: ChainSpec,
     chain: Chain,
     tx: mpsc::Sender<Block>,
     pub(super) stop: Arc<AtomicBool>,
@@ -61,31 +79,33 @@ impl<'a> Pipeline<'a> {
         status: &'a SourceStatus,
         index: usize,
         timing: Timing,
+        spec: ChainSpec,
         tx: mpsc::Sender<Block>,
         stop: Arc<AtomicBool>,
-    ) -> Self {
-        Self {
+    ) -> Result<Self, String> {
+        Ok(Self {
             status,
             index,
             timing,
-            chain: Chain::new(status),
+            chain: Chain::new(status, &spec)?,
+            spec,
             tx,
             stop,
             frames: Vec::new(),
             samples: 0,
             base_s: 0.0,
             started: Instant::now(),
-        }
+        })
     }
 
     /// Samples in one step.
     pub fn block_samples(&self) -> usize {
-        (self.status.rate_hz() * BLOCK_S) as usize
+        (self.status.rate_hz * BLOCK_S) as usize
     }
 
     /// Stream time at the end of what was processed so far.
     pub fn stream_s(&self) -> f64 {
-        self.base_s + self.samples as f64 / self.status.rate_hz()
+        self.base_s + self.samples as f64 / self.status.rate_hz
     }
 
     /// True once the daemon is stopping or the core is gone.
@@ -102,7 +122,7 @@ impl<'a> Pipeline<'a> {
         let mut block = Block::new(
             Some(self.index),
             self.timing,
-            self.base_s + (self.samples + n) as f64 / self.status.rate_hz(),
+            self.base_s + (self.samples + n) as f64 / self.status.rate_hz,
         );
         block.end = last;
         let frames = match &mut self.chain {
@@ -120,6 +140,7 @@ impl<'a> Pipeline<'a> {
                 &mut block.uat,
                 &mut block.uat_frames,
             ),
+            Chain::Vhf(stage) => stage.push(bytes, last, self.base_s, &mut block.acars),
         };
         self.samples += n;
         self.status.samples.fetch_add(n, Ordering::Relaxed);
@@ -130,7 +151,7 @@ impl<'a> Pipeline<'a> {
         if let Some(wait) = due.checked_duration_since(Instant::now()) {
             std::thread::sleep(wait);
         }
-        let rate = self.status.rate_hz();
+        let rate = self.status.rate_hz;
         let base_s = self.base_s;
         block.heard = self
             .frames
@@ -146,7 +167,11 @@ impl<'a> Pipeline<'a> {
 
     /// A fresh chain whose sample 0 is at stream time `base_s` (a reopened radio).
     pub fn restart(&mut self, base_s: f64) {
-        self.chain = Chain::new(self.status);
+        // The spec was built once already, so building it again cannot fail; keep the old
+        // chain if it somehow does.
+        if let Ok(chain) = Chain::new(self.status, &self.spec) {
+            self.chain = chain;
+        }
         self.frames.clear();
         self.samples = 0;
         self.base_s = base_s;

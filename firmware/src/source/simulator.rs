@@ -7,6 +7,7 @@
 use super::pipeline::Pipeline;
 use crate::wall;
 use dsp::cpr::Position;
+use dsp::gen::acars::{AcarsSender, AcarsTraffic};
 use dsp::gen::fisb::{demo_products, Station};
 use dsp::gen::uat_traffic::{FisbConfig, UatTrafficConfig, UatTrafficSim};
 use dsp::gen::{TrafficConfig, TrafficSim};
@@ -137,4 +138,65 @@ fn fisb_products(centre: Position, now_ms: u64) -> Vec<Vec<u8>> {
         start,
         at(now_ms + 3 * 3_600_000),
     )
+}
+
+/// Simulated VHF traffic: the simulated 1090 MHz aircraft (the same ones, by their seed) send
+/// ACARS on the band plan's channels, each every minute or so; flight ids are their call
+/// signs and registrations are made up from their addresses.
+pub struct VhfSimulated {
+    traffic: AcarsTraffic,
+}
+
+impl VhfSimulated {
+    pub fn new(
+        centre: Position,
+        aircraft: usize,
+        seed: u64,
+        plan: &crate::config::VhfPlan,
+        every_s: f64,
+    ) -> Self {
+        let fleet = TrafficSim::new(TrafficConfig::new(
+            SampleRate::Msps2_4,
+            centre,
+            aircraft,
+            seed,
+        ));
+        let senders = fleet
+            .aircraft
+            .iter()
+            .enumerate()
+            .filter(|(_, a)| !a.on_ground)
+            .map(|(i, a)| AcarsSender {
+                // One registration per aircraft, US-style (the simulator's fleet is made up).
+                registration: format!(
+                    "N{}{}",
+                    100 + i % 900,
+                    ["AB", "SK", "XY", "ZD"][i / 900 % 4]
+                ),
+                flight: a.callsign.chars().take(6).collect(),
+                position: (a.pos.lat, a.pos.lon),
+            })
+            .collect();
+        let channels = plan
+            .channels
+            .iter()
+            .map(|c| c.frequency * 1e6 - plan.centre_hz)
+            .collect();
+        Self {
+            traffic: AcarsTraffic::new(plan.rate_hz, channels, senders, every_s, seed),
+        }
+    }
+
+    pub fn run(mut self, p: &mut Pipeline) {
+        let n = p.block_samples();
+        let (mut iq, mut sent) = (Vec::with_capacity(2 * n), Vec::new());
+        loop {
+            iq.clear();
+            sent.clear();
+            self.traffic.next_block(n, &mut iq, &mut sent);
+            if !p.process(&iq, false, 1.0) {
+                return;
+            }
+        }
+    }
 }

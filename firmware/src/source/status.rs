@@ -2,7 +2,8 @@
 //! DSP thread (samples, frames, device, failures) and by the core (stalled: no block within
 //! the core's stall time), read by the API.
 
-use dsp::{IqFormat, SampleRate};
+use crate::config::{Band, VhfPlan};
+use dsp::IqFormat;
 use serde::Serialize;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
@@ -13,10 +14,11 @@ pub struct SourceStatus {
     pub kind: &'static str,
     pub description: String,
     pub format: IqFormat,
-    /// The 1090 MHz sample rate (unused for 978 MHz, which is always 2.083333 MS/s).
-    pub rate: SampleRate,
-    /// 1090 or 978.
-    pub band: u16,
+    /// Samples per second of the stream.
+    pub rate_hz: f64,
+    pub band: Band,
+    /// The VHF band: its channel plan.
+    pub plan: Option<VhfPlan>,
     pub samples: AtomicU64,
     pub frames: AtomicU64,
     pub running: AtomicBool,
@@ -49,6 +51,11 @@ pub struct SourceReport {
     pub device: Option<String>,
     pub dropped_samples: u64,
     pub reconnects: u64,
+    /// The VHF band: the tuned centre (MHz) and the channels.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub centre_frequency: Option<f64>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub channels: Vec<crate::config::ChannelConfig>,
 }
 
 impl SourceStatus {
@@ -56,15 +63,38 @@ impl SourceStatus {
         kind: &'static str,
         description: String,
         format: IqFormat,
-        rate: SampleRate,
-        band: u16,
+        band: Band,
+        rate_hz: f64,
     ) -> Arc<SourceStatus> {
-        Arc::new(SourceStatus {
+        Arc::new(Self::build(kind, description, format, band, rate_hz))
+    }
+
+    /// The status of a VHF source with its channel plan.
+    pub fn vhf(
+        kind: &'static str,
+        description: String,
+        format: IqFormat,
+        plan: VhfPlan,
+    ) -> Arc<Self> {
+        let mut s = Self::build(kind, description, format, Band::Vhf, plan.rate_hz);
+        s.plan = Some(plan);
+        Arc::new(s)
+    }
+
+    fn build(
+        kind: &'static str,
+        description: String,
+        format: IqFormat,
+        band: Band,
+        rate_hz: f64,
+    ) -> SourceStatus {
+        SourceStatus {
             kind,
             description,
             format,
-            rate,
+            rate_hz,
             band,
+            plan: None,
             samples: AtomicU64::new(0),
             frames: AtomicU64::new(0),
             running: AtomicBool::new(false),
@@ -74,15 +104,6 @@ impl SourceStatus {
             device: Mutex::new(None),
             dropped: AtomicU64::new(0),
             reconnects: AtomicU64::new(0),
-        })
-    }
-
-    /// Samples per second of the stream.
-    pub fn rate_hz(&self) -> f64 {
-        if self.band == 978 {
-            dsp::uat::consts::SAMPLE_RATE
-        } else {
-            self.rate.hz() as f64
         }
     }
 
@@ -100,9 +121,9 @@ impl SourceStatus {
         SourceReport {
             kind: self.kind,
             description: self.description.clone(),
-            band: band_name(self.band),
+            band: self.band.name(),
             format: self.format.to_string(),
-            sample_rate: self.rate_hz().round() as u64,
+            sample_rate: self.rate_hz.round() as u64,
             healthy: state == "running",
             state,
             samples: self.samples.load(Ordering::Relaxed),
@@ -111,11 +132,17 @@ impl SourceStatus {
             device: self.device.lock().map(|d| d.clone()).unwrap_or_default(),
             dropped_samples: self.dropped.load(Ordering::Relaxed),
             reconnects: self.reconnects.load(Ordering::Relaxed),
+            centre_frequency: self.plan.as_ref().map(|p| p.centre_hz / 1e6),
+            channels: self
+                .plan
+                .as_ref()
+                .map(|p| p.channels.clone())
+                .unwrap_or_default(),
         }
     }
 
     pub(crate) fn fail(&self, message: String) {
-        tracing::error!(source = self.kind, band = self.band, "{message}");
+        tracing::error!(source = self.kind, band = %self.band, "{message}");
         if let Ok(mut e) = self.error.lock() {
             *e = Some(message);
         }
@@ -139,20 +166,12 @@ impl SourceStatus {
 pub struct SourceSet(pub Vec<Arc<SourceStatus>>);
 
 impl SourceSet {
-    /// "1090" and/or "978", in the order the sources run.
+    /// "1090", "978", "vhf": the bands of the sources, in the order they run.
     pub fn bands(&self) -> Vec<&'static str> {
-        self.0.iter().map(|s| band_name(s.band)).collect()
+        self.0.iter().map(|s| s.band.name()).collect()
     }
 
     pub fn reports(&self) -> Vec<SourceReport> {
         self.0.iter().map(|s| s.report()).collect()
-    }
-}
-
-pub fn band_name(band: u16) -> &'static str {
-    if band == 978 {
-        "978"
-    } else {
-        "1090"
     }
 }

@@ -22,7 +22,7 @@
 use super::block::{
     check, with_parity, RawBlock, SoftChar, HEADER, MAX_TEXT, PREKEY_BITS, SOH, SYN,
 };
-use num_complex::Complex32;
+use num_complex::{Complex32, Complex64};
 use std::f64::consts::TAU;
 
 pub const BIT_RATE: f64 = 2400.0;
@@ -202,17 +202,19 @@ fn demodulate(z: &[Complex32], rate: f64) -> Result<(RawBlock, f32), BurstError>
     let boundary =
         prekey_boundary(&audio[tone_from..tone_from + tone_len], rate) + tone_from as f64;
     // Either zero crossing of the 2,400 Hz tone may be a bit boundary: half a bit apart.
-    let mut best: Option<(f64, Vec<f32>)> = None;
+    // The sync decides which, on the burst's first bits; then the whole burst is read.
+    let mut best: Option<(f64, f64, usize, f32)> = None;
     for first in [boundary % spb, (boundary + spb / 2.0) % spb] {
-        let soft = soft_bits(&audio, rate, first);
+        let soft = soft_bits(&audio, rate, first, SYNC_SEARCH_BITS + 40);
         if let Some((at, polarity, errors)) = find_sync(&soft) {
-            let bits: Vec<f32> = soft[at..].iter().map(|v| v * polarity).collect();
-            if best.as_ref().is_none_or(|(e, _)| errors < *e) {
-                best = Some((errors, bits));
+            if best.is_none_or(|(e, ..)| errors < e) {
+                best = Some((errors, first, at, polarity));
             }
         }
     }
-    let (_, bits) = best.ok_or(BurstError::NoSync)?;
+    let (_, first, at, polarity) = best.ok_or(BurstError::NoSync)?;
+    let soft = soft_bits(&audio, rate, first, usize::MAX);
+    let bits: Vec<f32> = soft[at..].iter().map(|v| v * polarity).collect();
     let block = read_block(&bits).ok_or(BurstError::Rejected)?;
     Ok((block, carrier_power))
 }
@@ -242,14 +244,22 @@ fn am_audio(z: &[Complex32], rate: f64) -> (Vec<f32>, f32) {
             .chain(z.windows(2).map(|w| w[1] * w[0].conj())),
     );
     let half_f = ((CARRIER_FREQ_S * rate) as usize / 2).max(1);
-    let mut phase = 0.0f64;
+    // The carrier's phase is the sum of the per-sample steps; kept as a unit phasor that
+    // turns by each step (renormalised now and then against rounding).
+    let mut rot = Complex64::new(1.0, 0.0);
     let derot: Vec<Complex32> = z
         .iter()
         .enumerate()
         .map(|(i, &v)| {
-            phase += f64::from(window(&lag, i, half_f).arg());
-            let (s, c) = (-phase).sin_cos();
-            v * Complex32::new(c as f32, s as f32)
+            let w = window(&lag, i, half_f);
+            let m = w.norm();
+            if m > 0.0 {
+                rot *= Complex64::new(f64::from(w.re / m), -f64::from(w.im / m));
+            }
+            if i % 64 == 0 {
+                rot /= rot.norm();
+            }
+            v * Complex32::new(rot.re as f32, rot.im as f32)
         })
         .collect();
     let carrier = sums(&mut derot.iter().copied());
@@ -282,27 +292,35 @@ fn prekey_boundary(tone: &[f32], rate: f64) -> f64 {
     (-phi).rem_euclid(TAU) / TAU * period
 }
 
-/// One soft value per bit: the half-cosine matched filter on the MSK baseband at each bit
+/// One soft value per bit (at most `max_bits`): the half-cosine matched filter on the MSK baseband at each bit
 /// boundary, derotated by the 1,800 Hz reference there; the value at boundary k+1 is bit k.
 /// The reference phase follows slow drift (the transmitter's audio clock) by the decisions.
-fn soft_bits(audio: &[f32], rate: f64, first: f64) -> Vec<f32> {
+fn soft_bits(audio: &[f32], rate: f64, first: f64, max_bits: usize) -> Vec<f32> {
     let spb = rate / BIT_RATE;
+    let alpha = std::f64::consts::FRAC_PI_2 / spb;
+    let beta = -TAU * CENTRE_HZ / rate;
+    let step1 = Complex64::from_polar(1.0, beta + alpha);
+    let step2 = Complex64::from_polar(1.0, beta - alpha);
     let mut out = Vec::new();
     let mut drift = 0.0f64;
     let mut k = 1.0;
-    while first + (k + 1.0) * spb < audio.len() as f64 {
+    while first + (k + 1.0) * spb < audio.len() as f64 && out.len() < max_bits {
         let t = first + k * spb;
         let lo = (t - spb).ceil().max(0.0) as usize;
         let hi = ((t + spb).floor() as usize).min(audio.len() - 1);
-        let (mut re, mut im) = (0.0f64, 0.0f64);
-        for (n, &a) in audio.iter().enumerate().take(hi + 1).skip(lo) {
-            let d = n as f64 - t;
-            let w = (std::f64::consts::FRAC_PI_2 * d / spb).cos();
-            // u = a · e^{−j2π·1800·(n − t)/rate}, then by the boundary's reference.
-            let ph = -TAU * CENTRE_HZ * d / rate;
-            re += f64::from(a) * w * ph.cos();
-            im += f64::from(a) * w * ph.sin();
+        // Σ a · cos(α·d) · e^{jβ·d} over the taps (d = n − t: the half-cosine weight and
+        // the 1,800 Hz reference), as ½ Σ a · (e^{j(β+α)d} + e^{j(β−α)d}): two phasors that
+        // step by a constant turn per tap.
+        let d0 = lo as f64 - t;
+        let mut p1 = Complex64::from_polar(1.0, (beta + alpha) * d0);
+        let mut p2 = Complex64::from_polar(1.0, (beta - alpha) * d0);
+        let mut acc = Complex64::new(0.0, 0.0);
+        for &a in &audio[lo..=hi] {
+            acc += (p1 + p2) * f64::from(a);
+            p1 *= step1;
+            p2 *= step2;
         }
+        let (re, im) = (acc.re / 2.0, acc.im / 2.0);
         // u ≈ (−j/2)·e^{jψ}; the reference at a boundary is e^{j(ψ mod π)}: 2j·u is ±1 there.
         let (vr, vi) = (-2.0 * im, 2.0 * re);
         let (s, c) = drift.sin_cos();

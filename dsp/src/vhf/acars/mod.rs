@@ -14,9 +14,31 @@ pub use block::{BlockFields, RawBlock};
 pub use demod::{AcarsReceiver, Decoded, BIT_RATE};
 pub use message::AcarsMessage;
 
-/// The sample rate an ACARS channel wants from the channelizer: 25 kS/s (10.4 samples a
-/// bit; pass band ±6 kHz for the ±4 kHz of AM sidebands and the carrier's offset).
-pub const CHANNEL_RATE: f64 = 25_000.0;
-/// The channel filter's one-sided pass band and stop band (Hz).
+use super::ChannelSpec;
+
+/// The lowest sample rate an ACARS channel is demodulated at: 16 kS/s (6.7 samples a bit).
+pub const MIN_CHANNEL_RATE: f64 = 16_000.0;
+/// The channel filter's one-sided pass band: the ±4 kHz of AM sidebands and the carrier's
+/// offset (Hz).
 pub const PASS_HZ: f64 = 6_000.0;
-pub const STOP_HZ: f64 = 12_500.0;
+/// Where the stop band may start at the latest: 19 kHz, where the sidebands of a channel 25
+/// kHz away begin.
+pub const STOP_MAX_HZ: f64 = 19_000.0;
+
+/// What the channelizer makes of an ACARS channel `offset_hz` from the centre of a stream at
+/// `rate_hz`: decimated by the largest power of two that keeps [`MIN_CHANNEL_RATE`] (the
+/// transform is cheapest at power-of-two sizes), and filtered to [`PASS_HZ`] with the stop
+/// band as wide as aliasing allows: what folds back lands beyond the pass band.
+pub fn channel(offset_hz: f64, rate_hz: f64) -> ChannelSpec {
+    let mut decimation = 1usize;
+    while rate_hz / (2 * decimation) as f64 >= MIN_CHANNEL_RATE {
+        decimation *= 2;
+    }
+    let out = rate_hz / decimation as f64;
+    ChannelSpec {
+        offset_hz,
+        decimation,
+        pass_hz: PASS_HZ,
+        stop_hz: (out - PASS_HZ).min(STOP_MAX_HZ),
+    }
+}

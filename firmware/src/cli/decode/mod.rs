@@ -4,8 +4,10 @@
 
 mod modes;
 mod uat;
+mod vhf;
 
 use crate::cli::CliError;
+use crate::config::Band;
 use dsp::{IqFormat, SampleRate};
 use indicatif::{ProgressBar, ProgressStyle};
 use std::fs::File;
@@ -19,12 +21,19 @@ pub struct DecodeArgs {
     /// Sample format: cu8 (rtl_sdr), cs16 or cf32.
     #[arg(long, default_value = "cu8")]
     pub format: IqFormat,
-    /// Sample rate: 2.4M or 2.0M (1090 MHz). 978 MHz input is always 2.083333 MS/s.
-    #[arg(long, default_value = "2.4M")]
-    pub rate: SampleRate,
-    /// Which band the recording is of: 1090 (Mode S / ADS-B) or 978 (UAT).
-    #[arg(long, default_value = "1090", value_parser = ["1090", "978"])]
-    pub band: String,
+    /// Sample rate: 2.4M or 2.0M at 1090 MHz; 1.0M to 3.2M on the VHF band (default 2.5M
+    /// there). 978 MHz input is always 2.083333 MS/s.
+    #[arg(long)]
+    pub rate: Option<String>,
+    /// Which band the recording is of: 1090 (Mode S / ADS-B), 978 (UAT) or vhf.
+    #[arg(long, default_value = "1090")]
+    pub band: Band,
+    /// VHF: the frequency the recording was tuned to ("130.35M", "130350k", or MHz).
+    #[arg(long)]
+    pub center: Option<String>,
+    /// VHF: the ACARS channels, MHz, comma-separated (default: the six US channels).
+    #[arg(long, value_delimiter = ',')]
+    pub acars: Vec<f64>,
     /// Print one JSON object per message instead of `*HEX;` lines.
     #[arg(long)]
     pub json: bool,
@@ -49,9 +58,21 @@ pub struct DecodeArgs {
 }
 
 pub fn decode(args: &DecodeArgs) -> Result<(), CliError> {
-    match args.band.as_str() {
-        "978" => uat::decode(args),
-        _ => modes::decode(args),
+    match args.band {
+        Band::Uat => uat::decode(args),
+        Band::Vhf => vhf::decode(args),
+        Band::Modes => modes::decode(args),
+    }
+}
+
+impl DecodeArgs {
+    /// The 1090 MHz sample rate (2.4M unless `--rate`).
+    pub fn modes_rate(&self) -> Result<SampleRate, CliError> {
+        self.rate
+            .as_deref()
+            .unwrap_or("2.4M")
+            .parse()
+            .map_err(CliError::Input)
     }
 }
 

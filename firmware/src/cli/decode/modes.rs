@@ -5,7 +5,7 @@ use crate::cli::cpr_pairer::CprPairer;
 use crate::cli::CliError;
 use dsp::cpr::Position;
 use dsp::decode::decode as decode_frame;
-use dsp::{Frame, Receiver, RepairConfig};
+use dsp::{Frame, Receiver, RepairConfig, SampleRate};
 use std::collections::{BTreeMap, HashSet};
 use std::io::{BufWriter, Write};
 
@@ -36,7 +36,8 @@ pub fn decode(args: &DecodeArgs) -> Result<(), CliError> {
             ..RepairConfig::default()
         }
     };
-    let bytes_per_s = args.rate.hz() * args.format.bytes_per_sample() as u64;
+    let rate = args.modes_rate()?;
+    let bytes_per_s = rate.hz() * args.format.bytes_per_sample() as u64;
     let receiver_pos = args
         .lat
         .zip(args.lon)
@@ -51,7 +52,7 @@ pub fn decode(args: &DecodeArgs) -> Result<(), CliError> {
     }
 
     let cpu0 = cpu_time::ProcessTime::try_now().ok();
-    let mut rx = Receiver::new(args.format, args.rate, repair);
+    let mut rx = Receiver::new(args.format, rate, repair);
     let mut pairer = CprPairer::new(receiver_pos);
     let mut out = BufWriter::new(std::io::stdout().lock());
     let mut summary = Summary::default();
@@ -63,14 +64,22 @@ pub fn decode(args: &DecodeArgs) -> Result<(), CliError> {
             None => rx.finish(&mut frames),
         }
         for f in frames.drain(..) {
-            emit(&f, args, &mut pairer, &mut summary, &mut seen, &mut out)?;
+            emit(
+                &f,
+                args,
+                rate,
+                &mut pairer,
+                &mut summary,
+                &mut seen,
+                &mut out,
+            )?;
         }
         Ok(())
     })?;
     out.flush()?;
     summary.samples = rx.samples();
     summary.trailing_bytes_ignored = (total_read % args.format.bytes_per_sample() as u64) as usize;
-    summary.iq_seconds = summary.samples as f64 / args.rate.hz() as f64;
+    summary.iq_seconds = summary.samples as f64 / rate.hz() as f64;
     summary.distinct_addresses = seen.len();
     if let Some(t0) = cpu0 {
         summary.cpu_seconds = t0.elapsed().as_secs_f64();
@@ -91,6 +100,7 @@ pub fn decode(args: &DecodeArgs) -> Result<(), CliError> {
 fn emit(
     f: &Frame,
     args: &DecodeArgs,
+    rate: SampleRate,
     pairer: &mut CprPairer,
     summary: &mut Summary,
     seen: &mut HashSet<u32>,
@@ -106,7 +116,7 @@ fn emit(
         return Ok(());
     }
     let mut m = decode_frame(f);
-    let t = f.sample / args.rate.hz() as f64;
+    let t = f.sample / rate.hz() as f64;
     if let Some(p) = pairer.add_message(&m, t) {
         m.lat = Some((p.lat * 1e6).round() / 1e6);
         m.lon = Some((p.lon * 1e6).round() / 1e6);

@@ -15,7 +15,7 @@ pub mod rtlsdr;
 pub mod soapy;
 
 use super::pipeline::Pipeline;
-use crate::config::RadioConfig;
+use crate::config::{Band, RadioConfig, VhfConfig, VhfPlan};
 pub use crate::config::{DeviceSelector, Gain};
 use agc::{Agc, GainLadder};
 use std::sync::atomic::Ordering;
@@ -35,7 +35,7 @@ pub enum RadioError {
 /// How a band's radio is set up.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Tuning {
-    pub band: u16,
+    pub band: Band,
     pub centre_hz: u32,
     pub rate_hz: u32,
     pub gain: Gain,
@@ -80,29 +80,42 @@ pub struct RadioSource {
     pub backoff: (Duration, Duration),
 }
 
-impl RadioSource {
-    pub fn new(
-        driver: Box<dyn Driver>,
-        device: DeviceSelector,
-        band: u16,
-        r: &RadioConfig,
-    ) -> Self {
-        let (centre_hz, rate_hz) = if band == 978 {
-            (978_000_000, dsp::uat::consts::SAMPLE_RATE.round() as u32)
-        } else {
-            (1_090_000_000, dsp::SampleRate::Msps2_4.hz() as u32)
+impl Tuning {
+    /// The fixed tuning of the 1090 MHz and 978 MHz bands.
+    pub fn of(band: Band, r: &RadioConfig) -> Tuning {
+        let (centre_hz, rate_hz) = match band {
+            Band::Uat => (978_000_000, dsp::uat::consts::SAMPLE_RATE.round() as u32),
+            _ => (1_090_000_000, dsp::SampleRate::Msps2_4.hz() as u32),
         };
+        Tuning {
+            band,
+            centre_hz,
+            rate_hz,
+            gain: r.gain,
+            ppm: r.ppm,
+            bias_tee: r.bias_tee,
+        }
+    }
+
+    /// The VHF band's tuning, from its checked plan.
+    pub fn vhf(v: &VhfConfig, plan: &VhfPlan) -> Tuning {
+        Tuning {
+            band: Band::Vhf,
+            centre_hz: plan.centre_hz.round() as u32,
+            rate_hz: plan.rate_hz.round() as u32,
+            gain: v.gain,
+            ppm: v.ppm,
+            bias_tee: v.bias_tee,
+        }
+    }
+}
+
+impl RadioSource {
+    pub fn new(driver: Box<dyn Driver>, device: DeviceSelector, tuning: Tuning) -> Self {
         Self {
             driver,
             device,
-            tuning: Tuning {
-                band,
-                centre_hz,
-                rate_hz,
-                gain: r.gain,
-                ppm: r.ppm,
-                bias_tee: r.bias_tee,
-            },
+            tuning,
             backoff: (Duration::from_secs(1), Duration::from_secs(30)),
         }
     }
@@ -118,14 +131,14 @@ impl RadioSource {
         let mut wait = self.backoff.0;
         let mut dropped_before = 0;
         let mut buf = Vec::new();
-        let rate = p.status.rate_hz();
+        let rate = p.status.rate_hz;
         loop {
             match self.driver.open(&self.device, &self.tuning) {
                 Ok(mut radio) => {
                     wait = self.backoff.0;
                     p.status.recover();
                     p.status.set_device(Some(radio.describe()));
-                    tracing::info!(band = self.tuning.band, "radio open: {}", radio.describe());
+                    tracing::info!(band = %self.tuning.band, "radio open: {}", radio.describe());
                     p.restart(p.stream_s());
                     // The ADC-rail rule is for 8-bit samples; other devices use their own.
                     let mut agc = match self.tuning.gain {
@@ -146,7 +159,7 @@ impl RadioSource {
                         if let Some((agc, ladder)) = &mut agc {
                             if let Some(gain) = agc.observe(&buf).and_then(|s| ladder.step(s)) {
                                 tracing::info!(
-                                    band = self.tuning.band,
+                                    band = %self.tuning.band,
                                     "gain {:.1} dB",
                                     f64::from(gain) / 10.0
                                 );

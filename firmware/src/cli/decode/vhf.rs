@@ -1,0 +1,148 @@
+//! `skyspy decode --band vhf`: ACARS from a wideband VHF recording, through the daemon's own
+//! chain (channelizer, receivers, reassembly). One line per message, or with `--json` one
+//! object per message with the Realtime API's field names (`timestamp` is ms from the start
+//! of the recording; `icao_hex` and `callsign` are null, there being no track table).
+
+use super::{read_input, DecodeArgs};
+use crate::api::wire::AcarsJson;
+use crate::cli::CliError;
+use crate::config::{parse_rate, ChannelConfig, ChannelKind, VhfCentre, VhfConfig};
+use crate::core::acars::AcarsStore;
+use crate::core::track::{TrackConfig, TrackTable};
+use crate::source::VhfStage;
+use std::io::{BufWriter, Write};
+
+/// What a VHF decode run found.
+#[derive(Debug, Default, serde::Serialize)]
+pub struct VhfSummary {
+    pub centre_mhz: f64,
+    pub rate: f64,
+    pub channels: Vec<f64>,
+    pub samples: u64,
+    pub iq_seconds: f64,
+    pub blocks: u64,
+    pub messages: u64,
+    pub corrected: u64,
+    pub cpu_seconds: f64,
+    pub cpu_seconds_per_iq_second: f64,
+}
+
+/// The plan the flags describe (`[radio.vhf]`'s rules: the error names the channel).
+fn config_of(args: &DecodeArgs) -> Result<VhfConfig, CliError> {
+    let mut c = VhfConfig::default();
+    if let Some(r) = &args.rate {
+        c.rate = r.clone();
+    }
+    if let Some(centre) = &args.center {
+        c.centre = if centre == "auto" {
+            VhfCentre::Auto
+        } else {
+            let hz = parse_rate(centre)
+                .ok_or_else(|| CliError::Input(format!("--center {centre:?}: not a frequency")))?;
+            // A bare number is MHz, as in the config file.
+            VhfCentre::Mhz(if hz < 1e4 { hz } else { hz / 1e6 })
+        };
+    }
+    if !args.acars.is_empty() {
+        c.channels = args
+            .acars
+            .iter()
+            .map(|&frequency| ChannelConfig {
+                frequency,
+                kind: ChannelKind::Acars,
+                name: None,
+            })
+            .collect();
+    }
+    Ok(c)
+}
+
+pub fn decode(args: &DecodeArgs) -> Result<(), CliError> {
+    let cpu0 = cpu_time::ProcessTime::try_now().ok();
+    let plan = config_of(args)?.plan()?;
+    let mut stage = VhfStage::new(args.format, &plan).map_err(CliError::Input)?;
+    let mut store = AcarsStore::new(1, f64::INFINITY);
+    let tracks = TrackTable::new(TrackConfig::default());
+    let mut out = BufWriter::new(std::io::stdout().lock());
+    let mut summary = VhfSummary {
+        centre_mhz: plan.centre_hz / 1e6,
+        rate: plan.rate_hz,
+        channels: plan.channels.iter().map(|c| c.frequency).collect(),
+        ..VhfSummary::default()
+    };
+    let bytes_per_sample = args.format.bytes_per_sample();
+    let bytes_per_s = (plan.rate_hz * bytes_per_sample as f64) as u64;
+    let mut heard = Vec::new();
+    let mut carry = Vec::new();
+    read_input(&args.file, bytes_per_s, |bytes| {
+        // Whole samples only: a read may end inside one.
+        carry.extend_from_slice(bytes.unwrap_or_default());
+        let whole = carry.len() / bytes_per_sample * bytes_per_sample;
+        summary.samples += (whole / bytes_per_sample) as u64;
+        stage.push(&carry[..whole], bytes.is_none(), 0.0, &mut heard);
+        carry.drain(..whole);
+        for h in heard.drain(..) {
+            summary.blocks += 1;
+            summary.corrected += u64::from(h.block.corrected_bits > 0);
+            let wall_ms = (h.t * 1000.0).round() as u64;
+            let (message, _) = store.add(
+                &h.block,
+                h.channel,
+                h.frequency_hz,
+                h.level_db,
+                h.t,
+                wall_ms,
+                &tracks,
+            );
+            let Some(m) = message else { continue };
+            summary.messages += 1;
+            if args.json {
+                serde_json::to_writer(&mut out, &AcarsJson::new(&m))
+                    .map_err(|e| CliError::Input(e.to_string()))?;
+                out.write_all(b"\n")?;
+            } else {
+                let a = &m.message;
+                writeln!(
+                    out,
+                    "{:9.3} {:7.3} {:>6.1} dB  {} {:<7} {:<7} {:<2} {} {:<4} {}",
+                    h.t,
+                    h.frequency_hz / 1e6,
+                    h.level_db,
+                    a.mode,
+                    a.registration,
+                    a.flight.as_deref().unwrap_or("-"),
+                    a.label,
+                    a.block_id.unwrap_or('-'),
+                    a.msg_num.as_deref().unwrap_or("-"),
+                    a.text.escape_debug()
+                )?;
+            }
+        }
+        Ok(())
+    })?;
+    out.flush()?;
+    summary.iq_seconds = summary.samples as f64 / plan.rate_hz;
+    if let Some(t0) = cpu0 {
+        summary.cpu_seconds = t0.elapsed().as_secs_f64();
+        summary.cpu_seconds_per_iq_second = summary.cpu_seconds / summary.iq_seconds.max(1e-9);
+    }
+    if !args.quiet {
+        eprint!("{}", plan.describe());
+        eprintln!(
+            "samples: {} ({:.3} s of IQ)\nACARS: {} blocks ({} corrected), {} messages\ncpu: {:.3} s ({:.4} s per IQ second)",
+            summary.samples,
+            summary.iq_seconds,
+            summary.blocks,
+            summary.corrected,
+            summary.messages,
+            summary.cpu_seconds,
+            summary.cpu_seconds_per_iq_second
+        );
+    }
+    if let Some(path) = &args.summary_json {
+        let text =
+            serde_json::to_string_pretty(&summary).map_err(|e| CliError::Input(e.to_string()))?;
+        std::fs::write(path, text)?;
+    }
+    Ok(())
+}
