@@ -11,12 +11,12 @@ import { join } from 'node:path';
 import { ARTIFACTS, BIN, launchBrowser, root, startDaemon, until, sleep } from './harness.js';
 
 let browser;
-let daemon; // 40 aircraft; an emergency squawk from 2 s on
+let daemon; // 40 aircraft; an emergency squawk from 2 s on; ACARS from each every ~5 s
 before(async () => {
   browser = await launchBrowser();
   daemon = await startDaemon({
     aircraft: 40,
-    config: '[simulator]\nemergency_after_s = 2.0\nemergency_for_s = 600.0\n',
+    config: '[simulator]\nemergency_after_s = 2.0\nemergency_for_s = 600.0\nacars_every_s = 5.0\n',
   });
 });
 after(async () => {
@@ -322,6 +322,46 @@ test('stopping and restarting the server: the page reconnects and the picture co
   } finally {
     await page.close();
     await d.stop();
+  }
+});
+
+test('ACARS: messages listed live, filtered by label and registration; a linked one selects its aircraft', async () => {
+  const { page } = await open(daemon.url);
+  try {
+    await page.click('#tab-acars');
+    await until(page, () => document.querySelectorAll('#acars li.acars-item').length >= 5, null, 20000);
+    assert.equal(await page.isVisible('#acars-empty'), false);
+    const first = await page.$eval('#acars li.acars-item', (li) => ({
+      label: li.querySelector('.acars-label').textContent,
+      who: li.querySelector('.kind').textContent,
+    }));
+    // The label filter keeps that label's messages only.
+    await page.fill('#acars-filter', first.label);
+    await until(page, (l) => {
+      const labels = [...document.querySelectorAll('#acars .acars-label')].map((e) => e.textContent);
+      return labels.length >= 1 && labels.every((x) => x.includes(l));
+    }, first.label);
+    // The registration filter: one aircraft's messages.
+    const registration = first.who.split(' · ')[0];
+    await page.fill('#acars-filter', registration);
+    await until(page, (r) => {
+      const who = [...document.querySelectorAll('#acars .kind')].map((e) => e.textContent);
+      return who.length >= 1 && who.every((x) => x.includes(r));
+    }, registration);
+    await page.fill('#acars-filter', '');
+    // A message linked to a tracked aircraft selects it: the map, and its details with its
+    // own messages.
+    await page.locator('#acars li.acars-item[data-icao]').first().waitFor({ timeout: 20000 });
+    const [id, hex] = await page.$eval('#acars li.acars-item[data-icao]', (li) => [li.dataset.id, li.dataset.icao]);
+    await page.locator(`#acars li[data-id="${id}"]`).getByRole('button').click();
+    await until(page, (h) => window.skyspy.map.selected === h && !document.getElementById('details').hidden, hex);
+    await until(page, (i) => !document.getElementById('details-acars').hidden &&
+      [...document.querySelectorAll('#details-acars-list li')].some((li) => li.dataset.id === i), id);
+    const icaos = await page.$$eval('#details-acars-list li', (lis) => lis.map((li) => li.dataset.icao));
+    assert.ok(icaos.every((i) => i === hex), `details list only ${hex}'s messages: ${icaos}`);
+    await shot(page, 'acars');
+  } finally {
+    await page.close();
   }
 });
 

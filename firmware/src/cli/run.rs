@@ -107,6 +107,10 @@ pub fn main(args: &RunArgs) -> Result<(), CliError> {
     let config = config_from(args)?;
     if args.check {
         println!("configuration OK");
+        // The VHF band's plan, as the channelizer will be set up (auto centre resolved).
+        if let Ok(plan) = config.radio.vhf.plan() {
+            print!("{}", plan.describe());
+        }
         return Ok(());
     }
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()

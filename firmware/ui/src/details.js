@@ -1,7 +1,11 @@
 // The details panel for the selected aircraft: `aircraft-info` when it opens, then the live
-// record from the delta stream; its recent positions (`aircraft-track`) become the map trail.
+// record from the delta stream; its recent positions (`aircraft-track`) become the map trail,
+// and its recent ACARS messages (`acars-snapshot {icao}`, then the live ones) are listed.
 import { fmtAlt, fmtNum, callsign, el } from './format.js';
 import { categoryName } from './icons.js';
+import { acarsItem } from './acars.js';
+
+const ACARS_SHOWN = 10;
 
 const FIELDS = [
   ['hex', 'ICAO address'], ['flight', 'Callsign'], ['squawk', 'Squawk'], ['emergency', 'Emergency'],
@@ -32,6 +36,9 @@ export class Details {
     this.title = document.getElementById('details-title');
     this.body = document.getElementById('details-body');
     this.error = document.getElementById('details-error');
+    this.acarsSection = document.getElementById('details-acars');
+    this.acarsList = document.getElementById('details-acars-list');
+    this.acars = [];
     this.hex = null;
     this.info = {};
     document.getElementById('details-close').addEventListener('click', () => onClose());
@@ -44,23 +51,44 @@ export class Details {
   async open(hex) {
     this.hex = hex;
     this.info = {};
+    this.acars = [];
+    this.renderAcars();
     this.panel.hidden = !hex;
     if (!hex) return;
     this.showError('');
     this.render();
     try {
-      const [info, track] = await Promise.all([
+      const [info, track, acars] = await Promise.all([
         this.conn.request('aircraft-info', { icao: hex }),
         this.conn.request('aircraft-track', { icao: hex }).catch(() => null),
+        this.conn.request('acars-snapshot', { icao: hex, limit: ACARS_SHOWN }).catch(() => null),
       ]);
       if (this.hex !== hex) return;
       this.info = info || {};
+      for (const m of (acars && acars.messages) || []) {
+        if (!this.acars.some((x) => x.id === m.id)) this.acars.push(m);
+      }
+      this.acars.sort((a, b) => b.id - a.id);
+      this.renderAcars();
       const positions = (track && track.positions) || [];
       this.onTrail(hex, positions.map((p) => [p.lat, p.lon]));
       this.render();
     } catch (e) {
       if (this.hex === hex) this.showError(e.message);
     }
+  }
+
+  /// A live ACARS message: listed if it is the selected aircraft's.
+  acarsMessage(m) {
+    if (!this.hex || m.icao_hex !== this.hex || this.acars.some((x) => x.id === m.id)) return;
+    this.acars.unshift(m);
+    this.acars.length = Math.min(this.acars.length, ACARS_SHOWN);
+    this.renderAcars();
+  }
+
+  renderAcars() {
+    this.acarsSection.hidden = this.acars.length === 0;
+    this.acarsList.replaceChildren(...this.acars.map((m) => acarsItem(m, { compact: true })));
   }
 
   showError(msg) {

@@ -11,6 +11,7 @@ import { Feed } from './feed.js';
 import { RuleEditor } from './rules.js';
 import { StatsPanel } from './stats.js';
 import { AirspacePanel } from './airspace.js';
+import { AcarsPanel } from './acars.js';
 
 const conn = new Connection({ token: localStorage.getItem('skyspy.token') || '' });
 const store = new AircraftStore(conn);
@@ -34,6 +35,7 @@ new Feed(conn, { onSelect: select });
 const rules = new RuleEditor(conn);
 new StatsPanel(conn, { onOutline: (o) => skymap.setRangeOutline(o) });
 new AirspacePanel(conn, skymap);
+new AcarsPanel(conn, { onSelect: select, onMessage: (m) => details.acarsMessage(m) });
 
 // Tabs (WAI-ARIA tabs pattern: arrow keys move between tabs).
 const tabs = [...document.querySelectorAll('[role="tab"]')];
@@ -73,7 +75,7 @@ conn.onState((state, detail) => {
   }[state] || state;
   tokenForm.hidden = state !== 'unauthorized';
   if (state !== 'connected') return;
-  conn.emit('subscribe', { topics: ['safety', 'alerts', 'airspace'] });
+  conn.emit('subscribe', { topics: ['safety', 'alerts', 'airspace', 'acars'] });
   conn.request('receiver-info').then((r) => skymap.setReceiver(r.lat, r.lon)).catch((e) => console.warn(e.message));
   if (!document.getElementById('panel-rules').hidden) rules.load();
 });
