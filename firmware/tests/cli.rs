@@ -352,8 +352,22 @@ fn simulate_then_decode_acars() {
     let iq = temp("acars.cu8", b"");
     let truth = temp("acars.truth.jsonl", b"");
     let o = skyspy(&[
-        "simulate", &iq, "--band", "vhf", "--seconds", "4", "--bursts", "8", "--snr", "20:30",
-        "--center", "130.35M", "--seed", "2", "--truth", &truth,
+        "simulate",
+        &iq,
+        "--band",
+        "vhf",
+        "--seconds",
+        "4",
+        "--bursts",
+        "8",
+        "--snr",
+        "20:30",
+        "--center",
+        "130.35M",
+        "--seed",
+        "2",
+        "--truth",
+        &truth,
     ]);
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
     assert_eq!(std::fs::metadata(&iq).expect("iq").len(), 4 * 2_500_000 * 2);
@@ -364,7 +378,9 @@ fn simulate_then_decode_acars() {
         .collect();
     assert_eq!(sent.len(), 8);
 
-    let o = skyspy(&["decode", &iq, "--band", "vhf", "--center", "130.35M", "--json", "-q"]);
+    let o = skyspy(&[
+        "decode", &iq, "--band", "vhf", "--center", "130.35M", "--json", "-q",
+    ]);
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
     let got: Vec<serde_json::Value> = stdout_lines(&o)
         .iter()
@@ -387,7 +403,10 @@ fn simulate_then_decode_acars() {
         });
         assert_eq!(matching.count(), 1, "not a burst that was sent: {m}");
         assert_eq!(m["source"], "acars");
-        assert!(m["signal_level"].is_f64() && m["error_count"].is_u64(), "{m}");
+        assert!(
+            m["signal_level"].is_f64() && m["error_count"].is_u64(),
+            "{m}"
+        );
     }
 
     // Without --json: one line per message.
@@ -410,7 +429,9 @@ fn run_check_prints_the_vhf_plan() {
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
     let out = String::from_utf8_lossy(&o.stdout);
     assert!(out.contains("VHF band: centre 130.3"), "{out}");
-    for f in ["129.125", "130.025", "130.425", "130.450", "131.125", "131.550"] {
+    for f in [
+        "129.125", "130.025", "130.425", "130.450", "131.125", "131.550",
+    ] {
         assert!(out.contains(&format!("{f} MHz  acars")), "{f}: {out}");
     }
 }

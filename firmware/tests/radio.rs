@@ -192,3 +192,60 @@ fn a_soapysdr_device_that_is_not_there_is_reported_as_missing() {
         Ok(r) => panic!("opened {}", r.describe()),
     }
 }
+
+/// The VHF band through the same machinery: ACARS from the dongle's wideband stream, an
+/// unplug that makes the band unhealthy with the reason, and ACARS again after the replug.
+#[test]
+fn a_vhf_dongle_streams_acars_and_comes_back_after_an_unplug() {
+    let mut fake = FakeDriver::new(true);
+    fake.aircraft = 4;
+    let vhf = skyspy::config::VhfConfig::default();
+    let plan = vhf.plan().expect("the default plan");
+    let radio = RadioSource::new(
+        Box::new(fake.clone()),
+        DeviceSelector::Index(0),
+        Tuning::vhf(&vhf, &plan),
+    );
+    let status = SourceStatus::vhf("rtlsdr", "fake".into(), dsp::IqFormat::Cu8, plan.clone());
+    let (tx, rx) = mpsc::channel(64);
+    let stop = Arc::new(AtomicBool::new(false));
+    let thread = Source::new(Backend::Radio(Box::new(radio)), ChainSpec::Vhf(plan))
+        .spawn(0, status.clone(), tx, stop.clone())
+        .expect("thread");
+    let mut r = Running {
+        status,
+        rx,
+        stop,
+        thread,
+    };
+    let acars = |r: &mut Running, seconds: f64| {
+        let until = Instant::now() + Duration::from_secs_f64(seconds);
+        let mut n = 0;
+        while Instant::now() < until {
+            match r.rx.try_recv() {
+                Ok(b) => n += b.acars.len(),
+                Err(_) => std::thread::sleep(Duration::from_millis(10)),
+            }
+        }
+        n
+    };
+    assert!(acars(&mut r, 3.0) >= 3, "ACARS from the dongle");
+    let report = r.status.report();
+    assert!(report.healthy && report.band == "vhf", "{report:?}");
+    assert_eq!(report.channels.len(), 6);
+
+    fake.set_plugged(false);
+    wait_until(&mut r, "unhealthy after unplug", |s| !s.report().healthy);
+    assert!(r
+        .status
+        .report()
+        .error
+        .is_some_and(|e| e.contains("disconnected")));
+    fake.set_plugged(true);
+    wait_until(&mut r, "healthy after replug", |s| s.report().healthy);
+    assert!(acars(&mut r, 3.0) >= 3, "ACARS again after the replug");
+
+    r.stop.store(true, Ordering::Relaxed);
+    drain(&mut r, 0.2);
+    r.thread.join().expect("the DSP thread ends cleanly");
+}

@@ -7,7 +7,7 @@
 //! and tenths of minutes, as ARINC 702A defines for the `H1` downlink and airlines use in
 //! free text) are parsed; everything else is text.
 
-use super::block::{RawBlock, ETB, NAK, STX};
+use super::block::{RawBlock, ETB, HEADER, NAK, STX};
 
 /// One ACARS block, decoded.
 #[derive(Clone, Debug, PartialEq)]
@@ -57,9 +57,17 @@ pub fn label_name(label: &str) -> Option<&'static str> {
     })
 }
 
-/// Parses a checked block.
+/// Parses a checked block (characters from mode to suffix). A shorter one — which `check`
+/// never passes on — is read as if padded with NULs.
 pub fn parse(block: &RawBlock) -> AcarsMessage {
-    let c = &block.chars;
+    let mut padded;
+    let c = if block.chars.len() < HEADER + 1 {
+        padded = block.chars.clone();
+        padded.resize(HEADER + 1, 0);
+        &padded
+    } else {
+        &block.chars
+    };
     let text_of = |b: &[u8]| -> String { b.iter().map(|&x| char::from(x & 0x7f)).collect() };
     let registration = text_of(&c[1..8]).trim_start_matches('.').to_string();
     let ack = (c[8] != NAK).then(|| char::from(c[8]));

@@ -1,10 +1,14 @@
 //! A scripted radio for tests of the radio machinery (and for trying the daemon's behaviour on
 //! unplug without a dongle): it can be unplugged and plugged back from another thread,
-//! delivers the test signal generator's 1090 MHz traffic in real time with its noise floor set
-//! by the gain (as a tuner's would be), and reports overruns when told to.
+//! delivers the test signal generator's traffic for the band it is tuned to in real time —
+//! 1090 MHz Mode S with its noise floor set by the gain (as a tuner's would be), or on the VHF
+//! band ACARS on whichever of the six US channels the tuning covers — and reports overruns
+//! when told to.
 
 use super::{DeviceSelector, Driver, Radio, RadioError, Tuning};
+use crate::config::{Band, US_ACARS_MHZ};
 use dsp::cpr::Position;
+use dsp::gen::acars::{AcarsSender, AcarsTraffic};
 use dsp::gen::{TrafficConfig, TrafficSim};
 use dsp::SampleRate;
 use std::sync::{Arc, Mutex};
@@ -88,10 +92,30 @@ impl Driver for FakeDriver {
             super::Gain::Fixed(db) => (db * 10.0) as i32,
             super::Gain::Auto => 400,
         };
+        let vhf = (tuning.band == Band::Vhf).then(|| {
+            let rate = f64::from(tuning.rate_hz);
+            let centre = f64::from(tuning.centre_hz);
+            let channels = US_ACARS_MHZ
+                .iter()
+                .map(|f| f * 1e6 - centre)
+                .filter(|o| o.abs() < rate / 2.0 - 25e3)
+                .collect();
+            let senders = (0..self.aircraft)
+                .map(|i| AcarsSender {
+                    registration: format!("N{}FK", 100 + i),
+                    flight: format!("FK{:04}", 100 + i),
+                    position: (52.3, 4.7),
+                })
+                .collect();
+            (rate, AcarsTraffic::new(rate, channels, senders, 1.0, 5))
+        });
         let mut radio = FakeRadio {
             driver: self.clone(),
-            rate: SampleRate::Msps2_4,
+            rate: vhf
+                .as_ref()
+                .map_or(SampleRate::Msps2_4.hz() as f64, |v| v.0),
             sim: None,
+            vhf: vhf.map(|v| v.1),
             gain,
             started: Instant::now(),
             delivered: 0,
@@ -103,8 +127,10 @@ impl Driver for FakeDriver {
 
 struct FakeRadio {
     driver: FakeDriver,
-    rate: SampleRate,
+    rate: f64,
     sim: Option<TrafficSim>,
+    /// Tuned to the VHF band: ACARS instead of Mode S.
+    vhf: Option<AcarsTraffic>,
     gain: i32,
     started: Instant,
     delivered: u64,
@@ -112,8 +138,11 @@ struct FakeRadio {
 
 impl FakeRadio {
     fn retune(&mut self) {
+        if self.vhf.is_some() {
+            return;
+        }
         let mut cfg = TrafficConfig::new(
-            self.rate,
+            SampleRate::Msps2_4,
             Position {
                 lat: 52.31,
                 lon: 4.76,
@@ -136,14 +165,16 @@ impl Radio for FakeRadio {
             return Err(RadioError::Device("device disconnected".into()));
         }
         // Real time, like a dongle: 50 ms of samples every 50 ms.
-        let n = (self.rate.hz() / 20) as usize;
-        let due = self.started
-            + Duration::from_secs_f64((self.delivered + n as u64) as f64 / self.rate.hz() as f64);
+        let n = (self.rate / 20.0) as usize;
+        let due =
+            self.started + Duration::from_secs_f64((self.delivered + n as u64) as f64 / self.rate);
         if let Some(wait) = due.checked_duration_since(Instant::now()) {
             std::thread::sleep(wait);
         }
         if let Some(sim) = &mut self.sim {
             sim.next_block(n, out, &mut Vec::new());
+        } else if let Some(acars) = &mut self.vhf {
+            acars.next_block(n, out, &mut Vec::new());
         }
         self.delivered += n as u64;
         Ok(())
