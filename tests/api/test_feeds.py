@@ -128,6 +128,7 @@ def test_feeds_are_read_by_independent_consumers(daemon):
     assert float(values["skyspy_aircraft"]) >= 40
     assert values['skyspy_sdr_healthy{band="1090",kind="simulator"}'] == "1"
     assert values['skyspy_sdr_healthy{band="978",kind="simulator"}'] == "1"
+    assert values['skyspy_sdr_healthy{band="vhf",kind="simulator"}'] == "1"
     assert float(values["skyspy_rss_bytes"]) > 1e6
     assert metrics.rstrip().endswith("# EOF")
 

@@ -52,17 +52,18 @@ def test_uat_replay_feeds_aircraft_and_airspace(daemon):
         sio.disconnect()
 
 
-def test_the_default_simulator_runs_both_bands(daemon):
-    """With no radio and no options the daemon simulates 978 MHz too: UAT aircraft (with
-    their autopilot target state) and a FIS-B station whose TFR reaches the airspace topic."""
+def test_the_default_simulator_runs_every_band(daemon):
+    """With no radio and no options the daemon simulates 978 MHz and VHF too: UAT aircraft
+    (with their autopilot target state), a FIS-B station whose TFR reaches the airspace topic,
+    and ACARS (tests/api/test_acars.py)."""
     d = daemon("--lat", "40.64", "--lon", "-73.78", config="[api]\nstats_hz = 1.0\n")
     sio, mirror = connect(d.url)
     try:
         sio.emit("subscribe", {"topics": ["airspace"]})
         info = request(sio, "receiver-info")["data"]
-        assert info["bands"] == ["1090", "978"]
+        assert info["bands"] == ["1090", "978", "vhf"]
         assert [(s["band"], s["kind"], s["healthy"]) for s in info["sources"]] == [
-            ("1090", "simulator", True), ("978", "simulator", True)]
+            ("1090", "simulator", True), ("978", "simulator", True), ("vhf", "simulator", True)]
         uat = wait_for(lambda: (lambda a: a if len(a) >= 8 else None)(
             [a for a in mirror.state.values() if a.get("source_band") == "978"]), timeout=20)
         assert all(a["type"] == "uat" and a["flight"].startswith("N") for a in uat
@@ -84,7 +85,7 @@ def test_the_default_simulator_runs_both_bands(daemon):
         assert tfr["expires_ms"] - tfr["received_ms"] > 2.5 * 3600 * 1000, tfr
         sdr = wait_for(lambda: (lambda t: t and t[-1][1]["system"]["sdr"])(
             mirror.named("stats:tick")), timeout=15)
-        assert set(sdr) == {"1090", "978"}
+        assert set(sdr) == {"1090", "978", "vhf"}
         wait_for(lambda: mirror.named("stats:tick")[-1][1]["system"]["sdr"]["978"]["frames"] > 0,
                  timeout=15)
     finally:

@@ -192,8 +192,9 @@ test('stats: charts and the polar range plot are drawn', async () => {
   await until(page, () => /msg\/s/.test(document.getElementById('stats-now').textContent), null, 15000);
   // Each band's source, healthy, from the same stats:tick.
   const radios = await page.$$eval('#stats-radios li', (li) => li.map((l) => [l.dataset.band, l.className, l.textContent]));
-  assert.deepEqual(radios.map(([band, cls]) => [band, cls]), [['1090', 'ok'], ['978', 'ok']]);
-  assert.ok(radios.every(([, , text]) => /simulator/.test(text) && /frames/.test(text)), JSON.stringify(radios));
+  assert.deepEqual(radios.map(([band, cls]) => [band, cls]), [['1090', 'ok'], ['978', 'ok'], ['vhf', 'ok']]);
+  assert.ok(radios.every(([, , text]) => /simulator/.test(text) && /frames|ACARS blocks/.test(text)), JSON.stringify(radios));
+  assert.match(radios[2][2], /^VHF \(6 channels around 130\.3\d\d MHz\)/);
   const polarPainted = await page.evaluate(() => {
     const c = document.getElementById('polar');
     const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;

@@ -1,8 +1,9 @@
-//! The built-in simulator: generated traffic on both bands (the project's own test signal
+//! The built-in simulator: generated traffic on every band (the project's own test signal
 //! generators, `dsp::gen`), modulated into IQ in real time and put through the real receive
 //! chain, so a daemon with no radio shows a live picture. On 1090 MHz one aircraft squawks
 //! 7700 for a while; on 978 MHz UAT aircraft and a FIS-B ground station whose TFR, NOTAM and
-//! METAR are re-dated as time passes, so they never expire while the daemon runs.
+//! METAR are re-dated as time passes, so they never expire while the daemon runs; on the VHF
+//! band the 1090 MHz aircraft send ACARS under their call signs.
 
 use super::pipeline::Pipeline;
 use crate::wall;

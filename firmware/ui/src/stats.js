@@ -74,16 +74,22 @@ export class StatsPanel {
 
   /// One line per band: what feeds it, and whether it is delivering (with the reason if not).
   showRadios(sdr) {
-    // 1090 first: JavaScript orders integer-like keys ascending, whatever the server sent.
-    const bands = Object.entries(sdr).sort(([a], [b]) => Number(b) - Number(a));
+    // 1090, 978, then VHF: JavaScript orders integer-like keys ascending, whatever the server
+    // sent.
+    const order = { 1090: 0, 978: 1, vhf: 2 };
+    const bands = Object.entries(sdr).sort(([a], [b]) => (order[a] ?? 9) - (order[b] ?? 9));
     const rows = bands.map(([band, r]) => {
       const li = document.createElement('li');
       li.className = r.healthy ? 'ok' : 'bad';
       li.dataset.band = band;
       const what = r.device || r.description || r.kind;
-      const state = r.healthy ? `${r.state}, ${r.frames} frames` : `unavailable: ${r.error || r.state}`;
+      const unit = band === 'vhf' ? 'ACARS blocks' : 'frames';
+      const state = r.healthy ? `${r.state}, ${r.frames} ${unit}` : `unavailable: ${r.error || r.state}`;
       const extra = r.dropped_samples ? `, ${r.dropped_samples} samples dropped` : '';
-      li.textContent = `${band} MHz — ${what} — ${state}${extra}`;
+      const name = band === 'vhf'
+        ? `VHF (${(r.channels || []).length} channels around ${(r.centre_frequency || 0).toFixed(3)} MHz)`
+        : `${band} MHz`;
+      li.textContent = `${name} — ${what} — ${state}${extra}`;
       return li;
     });
     this.radios.replaceChildren(...rows);
