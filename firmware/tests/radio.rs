@@ -176,9 +176,9 @@ fn automatic_gain_backs_off_from_clipping_and_settles() {
 #[test]
 fn a_soapysdr_device_that_is_not_there_is_reported_as_missing() {
     use skyspy::source::radio::soapy::SoapyDriver;
-    use skyspy::source::radio::{Driver, RadioError, Tuning};
+    use skyspy::source::radio::{Driver, RadioError};
     let tuning = Tuning {
-        band: 1090,
+        band: Band::Modes,
         centre_hz: 1_090_000_000,
         rate_hz: 2_400_000,
         gain: Gain::Auto,
