@@ -22,6 +22,7 @@ pub mod frame;
 pub mod gen;
 pub mod iq;
 pub mod receiver;
+pub mod rs;
 pub mod uat;
 pub mod vhf;
 

@@ -176,10 +176,12 @@ def test_stalled_client_costs_others_nothing_and_resumes_from_a_snapshot(daemon)
     while not ws.recv().startswith("40"):
         pass
     rss0 = rss_kb(d.proc.pid)
-    # Stall: read nothing while 300 aircraft stream at 10 Hz, and ask for full snapshots
-    # (within the inbound limit) so the kernel's socket buffers fill quickly.
+    # Stall: read nothing while 300 aircraft stream at 10 Hz, and ask for the whole picture
+    # in one response (within the inbound limit) so the kernel's socket buffers, which grow
+    # to 4 MB, fill within seconds (a resync's snapshot comes in pieces at the client's
+    # rate, which a stalled client's buffers absorb for longer than this test).
     for _ in range(100):
-        ws.send('42["resync",{"topic":"aircraft"}]')
+        ws.send('42["request",{"type":"aircraft-snapshot","request_id":"s"}]')
         time.sleep(0.12)
     assert rate(bm, 2.0) >= 7.0, "the bystander kept its rate"
     status = request(bystander, "system-status")["data"]

@@ -120,7 +120,7 @@ def test_feeds_are_read_by_independent_consumers(daemon):
     receiver = json.loads(get("/data/receiver.json")[1])
     assert (receiver["lat"], receiver["lon"]) == (52.31, 4.76) and receiver["refresh"] == 1000
     stats = json.loads(get("/data/stats.json")[1])
-    assert stats["aircraft_with_pos"] > 0 and len(stats["sources"]) == 2
+    assert stats["aircraft_with_pos"] > 0 and len(stats["sources"]) == 3  # 1090, 978, VHF
     kind, metrics = get("/metrics")
     assert kind.startswith("application/openmetrics-text")
     values = dict(re.findall(r"^(skyspy_[a-z_]+(?:\{[^}]*\})?) (\S+)$", metrics, re.M))

@@ -18,6 +18,7 @@ pub mod fisb;
 pub mod modulate;
 pub mod uat;
 pub mod uat_traffic;
+pub mod vdl2;
 
 use crate::cpr::Position;
 use crate::iq::SampleRate;

@@ -2,7 +2,7 @@
 //! uplink (six interleaved blocks) codewords, and the raw-line form dump978 uses.
 
 use super::consts::*;
-use super::fec::ReedSolomon;
+use crate::rs::ReedSolomon;
 
 const BASIC: ReedSolomon = ReedSolomon::new(BASIC_CODEWORD, BASIC_PAYLOAD);
 const LONG: ReedSolomon = ReedSolomon::new(LONG_CODEWORD, LONG_PAYLOAD);

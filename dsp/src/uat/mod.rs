@@ -4,7 +4,6 @@
 pub mod consts;
 pub mod decode;
 pub mod demod;
-pub mod fec;
 pub mod frame;
 pub mod phase;
 pub mod uplink;

@@ -13,6 +13,7 @@ pub mod acars;
 pub mod channelizer;
 pub mod fir;
 pub mod plan;
+pub mod vdl2;
 
 pub use channelizer::{ChannelSpec, Channelizer, PlanError};
 

@@ -1,13 +1,15 @@
-//! Reed–Solomon decoding and encoding over GF(256) for UAT (parameters in [`super::consts`]).
+//! Reed–Solomon decoding and encoding over GF(256) with the field x⁸ + x⁷ + x² + x + 1 and
+//! generator roots α¹²⁰ … α^(120 + n − k − 1), α = x: the code UAT (DO-282B) and VDL Mode 2
+//! (ICAO Annex 10 Vol III) share; they differ only in their lengths.
 //!
 //! Codewords are shortened from RS(255, 255 − 2t): byte 0 is the coefficient of the highest
 //! power. Decoding is syndromes → Berlekamp–Massey → Chien search over the n positions that
 //! exist → Forney; a decode that finds fewer roots than the locator's degree, or an error
 //! outside the shortened codeword, is refused rather than miscorrected.
 
-use super::consts::{GF_POLY, RS_FIRST_ROOT};
+use crate::uat::consts::{GF_POLY, RS_FIRST_ROOT};
 
-/// The largest number of parity symbols of any UAT code (uplink: 20).
+/// The largest number of parity symbols of any code (UAT's uplink: 20).
 const MAX_ROOTS: usize = 20;
 
 /// GF(256) log/antilog tables, built at compile time.
