@@ -119,26 +119,35 @@ pub enum SourceKind {
     Replay,
 }
 
-/// A band the daemon receives: 1090 MHz Mode S / ADS-B, 978 MHz UAT, or the VHF airband
-/// (ACARS, VDL2, voice). Written `1090`, `978` or `"vhf"`.
+/// A band the daemon receives: 1090 MHz Mode S / ADS-B, 978 MHz UAT, the VHF airband
+/// (ACARS, VDL2, voice), or VDL2's 136–137 MHz: a second VHF dongle, since VDL2's channels
+/// sit 5 MHz above the ACARS ones, farther than one dongle spans. Written `1090`, `978`,
+/// `"vhf"` or `"vdl2"`.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum Band {
     #[default]
     Modes,
     Uat,
     Vhf,
+    Vdl2,
 }
 
 impl Band {
-    pub const ALL: [Band; 3] = [Band::Modes, Band::Uat, Band::Vhf];
+    pub const ALL: [Band; 4] = [Band::Modes, Band::Uat, Band::Vhf, Band::Vdl2];
 
-    /// "1090", "978" or "vhf": how the API and the config name it.
+    /// "1090", "978", "vhf" or "vdl2": how the API and the config name it.
     pub fn name(self) -> &'static str {
         match self {
             Band::Modes => "1090",
             Band::Uat => "978",
             Band::Vhf => "vhf",
+            Band::Vdl2 => "vdl2",
         }
+    }
+
+    /// A VHF dongle's band: channels through the channelizer.
+    pub fn is_vhf(self) -> bool {
+        matches!(self, Band::Vhf | Band::Vdl2)
     }
 }
 
@@ -154,7 +163,7 @@ impl std::str::FromStr for Band {
         Band::ALL
             .into_iter()
             .find(|b| b.name() == s)
-            .ok_or_else(|| format!("{s:?} is not a band: 1090, 978 or vhf"))
+            .ok_or_else(|| format!("{s:?} is not a band: 1090, 978, vhf or vdl2"))
     }
 }
 
@@ -164,6 +173,7 @@ impl serde::Serialize for Band {
             Band::Modes => s.serialize_u16(1090),
             Band::Uat => s.serialize_u16(978),
             Band::Vhf => s.serialize_str("vhf"),
+            Band::Vdl2 => s.serialize_str("vdl2"),
         }
     }
 }
@@ -193,6 +203,8 @@ pub struct RadiosConfig {
     #[serde(rename = "978")]
     pub uat: RadioConfig,
     pub vhf: VhfConfig,
+    /// The VDL2 dongle: a VHF dongle whose channels default to VDL2's.
+    pub vdl2: VhfConfig,
 }
 
 impl Default for RadiosConfig {
@@ -204,6 +216,7 @@ impl Default for RadiosConfig {
             },
             uat: RadioConfig::default(),
             vhf: VhfConfig::default(),
+            vdl2: VhfConfig::vdl2(),
         }
     }
 }
@@ -214,19 +227,22 @@ impl Default for RadiosConfig {
 pub enum ChannelKind {
     /// ACARS (ARINC 618, AM-MSK at 2,400 bit/s) on a 25 kHz channel.
     Acars,
+    /// VDL Mode 2 (D8PSK at 10,500 symbols/s) on a 25 kHz channel.
+    Vdl2,
 }
 
 impl ChannelKind {
     /// The channel spacing it occupies (Hz).
     pub fn width_hz(self) -> f64 {
         match self {
-            ChannelKind::Acars => 25_000.0,
+            ChannelKind::Acars | ChannelKind::Vdl2 => 25_000.0,
         }
     }
 
     pub fn name(self) -> &'static str {
         match self {
             ChannelKind::Acars => "acars",
+            ChannelKind::Vdl2 => "vdl2",
         }
     }
 }
@@ -298,6 +314,12 @@ impl<'de> Deserialize<'de> for VhfCentre {
 /// (and what the simulator sends on).
 pub const US_ACARS_MHZ: [f64; 6] = [129.125, 130.025, 130.425, 130.450, 131.125, 131.550];
 
+/// The VDL2 channels in use in Europe and North America, the common signalling channel
+/// (136.975) among them: what the VDL2 dongle listens to when no channel is configured.
+pub const VDL2_MHZ: [f64; 7] = [
+    136.650, 136.725, 136.775, 136.800, 136.825, 136.875, 136.975,
+];
+
 impl Default for VhfConfig {
     fn default() -> Self {
         Self {
@@ -366,13 +388,27 @@ impl VhfPlan {
 }
 
 impl VhfConfig {
+    /// `[radio.vdl2]`'s defaults: the VDL2 channels at 2.1 MS/s (40 × 52.5 kS/s, the
+    /// channels' 5 samples a symbol).
+    pub fn vdl2() -> Self {
+        Self {
+            rate: "2.1M".into(),
+            channels: VDL2_MHZ
+                .iter()
+                .map(|&f| ChannelConfig {
+                    frequency: f,
+                    kind: ChannelKind::Vdl2,
+                    name: None,
+                })
+                .collect(),
+            ..Self::default()
+        }
+    }
+
     /// The plan these settings make: the channels checked against the band's edges, the DC
     /// spike and each other's images, and `auto` resolved. The error names the channel.
-    pub fn plan(&self) -> Result<VhfPlan, ConfigError> {
-        let invalid = |message: String| ConfigError::Invalid {
-            key: "radio.vhf",
-            message,
-        };
+    pub fn plan(&self, key: &'static str) -> Result<VhfPlan, ConfigError> {
+        let invalid = |message: String| ConfigError::Invalid { key, message };
         let rate_hz = parse_rate(&self.rate)
             .filter(|r| (1.0e6..=3.2e6).contains(r))
             .ok_or_else(|| invalid(format!("rate must be 1.0M..3.2M, not {:?}", self.rate)))?;
@@ -393,6 +429,10 @@ impl VhfConfig {
                     "channel {} MHz is outside the VHF airband (108–137 MHz)",
                     c.frequency
                 )));
+            }
+            if c.kind == ChannelKind::Vdl2 {
+                dsp::vhf::vdl2::channel(0.0, rate_hz)
+                    .map_err(|e| invalid(format!("channel {} MHz: {e}", c.frequency)))?;
             }
         }
         let centre_hz = match self.centre {
@@ -476,6 +516,9 @@ pub struct SimulatorConfig {
     pub emergency_for_s: f64,
     /// The VHF band: the simulated aircraft send ACARS on the `[radio.vhf]` channels.
     pub vhf: bool,
+    /// The VDL2 dongle: the simulated aircraft and their ground stations talk VDL2 on the
+    /// `[radio.vdl2]` channels.
+    pub vdl2: bool,
     /// Seconds between one aircraft's ACARS messages, on average.
     pub acars_every_s: f64,
 }
@@ -491,6 +534,7 @@ impl Default for SimulatorConfig {
             emergency_after_s: Some(30.0),
             emergency_for_s: 60.0,
             vhf: true,
+            vdl2: true,
             acars_every_s: 60.0,
         }
     }
@@ -581,6 +625,9 @@ pub struct FeedsConfig {
     /// ACARS blocks as acarsdec's JSON, one UDP datagram each, to HOST:PORT (what acarshub
     /// listens for); "" (the default) sends nothing.
     pub acars_json: String,
+    /// VDL2 frames as dumpvdl2's JSON, one UDP datagram each, to HOST:PORT (what acarshub
+    /// listens for on its VDLM2 port); "" (the default) sends nothing.
+    pub vdl2_json: String,
 }
 
 impl Default for FeedsConfig {
@@ -592,6 +639,7 @@ impl Default for FeedsConfig {
             uat_raw: "0.0.0.0:30978".into(),
             beast_in: "0.0.0.0:30004".into(),
             acars_json: String::new(),
+            vdl2_json: String::new(),
         }
     }
 }
@@ -727,7 +775,7 @@ impl Config {
         if self.source.format.parse::<dsp::IqFormat>().is_err() {
             return bad("source.format", "must be cu8, cs16 or cf32");
         }
-        if self.source.band != Band::Vhf && self.source.rate.parse::<dsp::SampleRate>().is_err() {
+        if !self.source.band.is_vhf() && self.source.rate.parse::<dsp::SampleRate>().is_err() {
             return bad("source.rate", "must be 2.4M or 2.0M");
         }
         if self.source.band != Band::Modes && self.source.kind != SourceKind::Replay {
@@ -741,13 +789,21 @@ impl Config {
             || (self.simulator.vhf
                 && matches!(self.source.kind, SourceKind::Auto | SourceKind::Simulator));
         if vhf_used {
-            self.radio.vhf.plan()?;
+            self.radio.vhf.plan("radio.vhf")?;
         }
-        let v = &self.radio.vhf;
+        let vdl2_used = self.radio.vdl2.device.is_some()
+            || self.source.band == Band::Vdl2
+            || (self.simulator.vdl2
+                && matches!(self.source.kind, SourceKind::Auto | SourceKind::Simulator));
+        if vdl2_used {
+            self.radio.vdl2.plan("radio.vdl2")?;
+        }
+        let (v, v2) = (&self.radio.vhf, &self.radio.vdl2);
         for (key, gain, ppm) in [
             ("radio.1090", self.radio.modes.gain, self.radio.modes.ppm),
             ("radio.978", self.radio.uat.gain, self.radio.uat.ppm),
             ("radio.vhf", v.gain, v.ppm),
+            ("radio.vdl2", v2.gain, v2.ppm),
         ] {
             if let Gain::Fixed(db) = gain {
                 if !(0.0..=60.0).contains(&db) {
@@ -774,10 +830,11 @@ impl Config {
             && self.radio.modes.device.is_none()
             && self.radio.uat.device.is_none()
             && self.radio.vhf.device.is_none()
+            && self.radio.vdl2.device.is_none()
         {
             return bad(
                 "radio",
-                "no band has a device (radio.1090.device, radio.978.device, radio.vhf.device)",
+                "no band has a device (radio.1090.device, radio.978.device, radio.vhf.device, radio.vdl2.device)",
             );
         }
         if !(self.source.speed > 0.0 && self.source.speed <= 100.0) {
@@ -804,6 +861,9 @@ impl Config {
         }
         if !self.feeds.acars_json.is_empty() && !self.feeds.acars_json.contains(':') {
             return bad("feeds.acars_json", "must be HOST:PORT or \"\" (off)");
+        }
+        if !self.feeds.vdl2_json.is_empty() && !self.feeds.vdl2_json.contains(':') {
+            return bad("feeds.vdl2_json", "must be HOST:PORT or \"\" (off)");
         }
         if !(1..=100_000).contains(&self.acars.keep) {
             return bad("acars.keep", "must be in 1..=100000");

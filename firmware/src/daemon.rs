@@ -207,6 +207,19 @@ pub async fn run_with_sources(
             stopped(),
         )));
     }
+    if !config.feeds.vdl2_json.is_empty() {
+        tracing::info!(
+            feed = "vdl2_json",
+            "VDL2 as dumpvdl2 JSON to {}",
+            config.feeds.vdl2_json
+        );
+        feed_tasks.push(tokio::spawn(feeds::vdl2_json::send(
+            config.feeds.vdl2_json.clone(),
+            spine.heard.clone(),
+            spine.hub.links.feed_counters.vdl2_json.clone(),
+            stopped(),
+        )));
+    }
     let (router, io) = api::router(spine.hub.clone());
 
     let stop_dsp = Arc::new(AtomicBool::new(false));

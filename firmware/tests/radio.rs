@@ -200,13 +200,19 @@ fn a_vhf_dongle_streams_acars_and_comes_back_after_an_unplug() {
     let mut fake = FakeDriver::new(true);
     fake.aircraft = 4;
     let vhf = skyspy::config::VhfConfig::default();
-    let plan = vhf.plan().expect("the default plan");
+    let plan = vhf.plan("radio.vhf").expect("the default plan");
     let radio = RadioSource::new(
         Box::new(fake.clone()),
         DeviceSelector::Index(0),
-        Tuning::vhf(&vhf, &plan),
+        Tuning::vhf(Band::Vhf, &vhf, &plan),
     );
-    let status = SourceStatus::vhf("rtlsdr", "fake".into(), dsp::IqFormat::Cu8, plan.clone());
+    let status = SourceStatus::vhf(
+        "rtlsdr",
+        "fake".into(),
+        dsp::IqFormat::Cu8,
+        Band::Vhf,
+        plan.clone(),
+    );
     let (tx, rx) = mpsc::channel(64);
     let stop = Arc::new(AtomicBool::new(false));
     let thread = Source::new(Backend::Radio(Box::new(radio)), ChainSpec::Vhf(plan))

@@ -413,6 +413,31 @@ impl AcarsTraffic {
 
     /// The next `n` samples as cu8 into `iq` (appended), and the bursts that begin in them.
     pub fn next_block(&mut self, n: usize, iq: &mut Vec<u8>, sent: &mut Vec<AcarsBurst>) {
+        let sigma = (self.noise_power / 2.0).sqrt() as f32;
+        let mut buf = std::mem::take(&mut self.buf);
+        buf.clear();
+        for _ in 0..n {
+            let i: f32 = self.rng.sample(rand_distr::StandardNormal);
+            let q: f32 = self.rng.sample(rand_distr::StandardNormal);
+            buf.push(Complex32::new(sigma * i, sigma * q));
+        }
+        self.add_into(&mut buf, sent);
+        iq.extend(
+            buf.iter()
+                .flat_map(|v| [super::quantize(v.re), super::quantize(v.im)]),
+        );
+        self.buf = buf;
+    }
+
+    /// The stream's noise power in the whole band (the SNR's reference).
+    pub fn noise_power(&self) -> f64 {
+        self.noise_power
+    }
+
+    /// Adds the next `out.len()` samples' bursts to `out` (a stream the caller makes, with
+    /// [`AcarsTraffic::noise_power`] of noise); appends the bursts that begin in them.
+    pub fn add_into(&mut self, out: &mut [Complex32], sent: &mut Vec<AcarsBurst>) {
+        let n = out.len();
         let (t0, t1) = (
             self.next_sample as f64 / self.rate,
             (self.next_sample + n as u64) as f64 / self.rate,
@@ -437,23 +462,11 @@ impl AcarsTraffic {
                 self.next_s[i] += gap.max(0.5);
             }
         }
-        let sigma = (self.noise_power / 2.0).sqrt() as f32;
-        self.buf.clear();
-        for _ in 0..n {
-            let i: f32 = self.rng.sample(rand_distr::StandardNormal);
-            let q: f32 = self.rng.sample(rand_distr::StandardNormal);
-            self.buf.push(Complex32::new(sigma * i, sigma * q));
-        }
         for b in &self.active {
-            b.render(self.rate, self.noise_power, self.next_sample, &mut self.buf);
+            b.render(self.rate, self.noise_power, self.next_sample, out);
         }
         self.active
             .retain(|b| b.start_s + b.duration_s() + 0.002 > t1);
-        iq.extend(
-            self.buf
-                .iter()
-                .flat_map(|v| [super::quantize(v.re), super::quantize(v.im)]),
-        );
         self.next_sample += n as u64;
     }
 }

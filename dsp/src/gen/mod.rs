@@ -359,10 +359,38 @@ fn new_aircraft(cfg: &TrafficConfig, rng: &mut SmallRng, i: usize) -> SimAircraf
     }
 }
 
+/// Complex white Gaussian noise of a given power (the receiver's own noise in a generated
+/// stream).
+pub struct Noise {
+    rng: rand::rngs::SmallRng,
+    sigma: f32,
+}
+
+impl Noise {
+    pub fn new(power: f64, seed: u64) -> Self {
+        use rand::SeedableRng;
+        Self {
+            rng: rand::rngs::SmallRng::seed_from_u64(seed),
+            sigma: (power / 2.0).sqrt() as f32,
+        }
+    }
+
+    /// Replaces `out`'s contents with `n` samples of noise.
+    pub fn fill(&mut self, out: &mut Vec<num_complex::Complex32>, n: usize) {
+        use rand::Rng;
+        out.clear();
+        for _ in 0..n {
+            let i: f32 = self.rng.sample(rand_distr::StandardNormal);
+            let q: f32 = self.rng.sample(rand_distr::StandardNormal);
+            out.push(num_complex::Complex32::new(self.sigma * i, self.sigma * q));
+        }
+    }
+}
+
 /// Rounds to the nearest 8-bit level (halves up) and clips, like the dongle's ADC. `as u8`
 /// truncates and saturates, so adding 0.5 first is round-then-clamp without a libm call
 /// (`round` was a tenth of the built-in simulator's CPU).
-pub(crate) fn quantize(v: f32) -> u8 {
+pub fn quantize(v: f32) -> u8 {
     (128.0 + 127.5 * v) as u8
 }
 

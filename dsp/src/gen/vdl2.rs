@@ -221,6 +221,8 @@ pub struct Vdl2Burst {
     pub carrier_offset_hz: f64,
     /// The transmitter's symbol clock error (parts per million).
     pub clock_ppm: f64,
+    /// Symbols on the air, once counted.
+    symbols: std::sync::OnceLock<usize>,
 }
 
 /// Raised-cosine pulse at `u` symbols from its centre.
@@ -240,6 +242,25 @@ fn raised_cosine(u: f64) -> f64 {
 }
 
 impl Vdl2Burst {
+    pub fn new(
+        frames: Vec<FrameSpec>,
+        channel_hz: f64,
+        start_s: f64,
+        snr_db: f64,
+        carrier_offset_hz: f64,
+        clock_ppm: f64,
+    ) -> Self {
+        Self {
+            frames,
+            channel_hz,
+            start_s,
+            snr_db,
+            carrier_offset_hz,
+            clock_ppm,
+            symbols: std::sync::OnceLock::new(),
+        }
+    }
+
     /// The phase (eighths of a turn) of every symbol: ramp-up, training, then the
     /// scrambled bits in groups of three (the last group filled with zeros).
     pub fn phases(&self) -> Vec<u8> {
@@ -275,7 +296,8 @@ impl Vdl2Burst {
 
     /// Seconds on the air, ramp-down included.
     pub fn duration_s(&self) -> f64 {
-        (self.phases().len() as f64 + 3.0) * self.symbol_s()
+        let symbols = *self.symbols.get_or_init(|| self.phases().len());
+        (symbols as f64 + 3.0) * self.symbol_s()
     }
 
     /// Adds the burst to `out`, a stream at `rate` Hz whose first sample is at `first`, with
@@ -313,7 +335,8 @@ impl Vdl2Burst {
             } else {
                 1.0
             };
-            let ph = TAU * (self.channel_hz + self.carrier_offset_hz) * t + rf_phase0;
+            // Reduced in f64: the phase runs to 10⁸ radians in a minute, past f32's precision.
+            let ph = (TAU * (self.channel_hz + self.carrier_offset_hz) * t + rf_phase0) % TAU;
             let carrier = Complex32::from_polar((amplitude * envelope) as f32, ph as f32);
             *slot += s * carrier;
         }
@@ -438,14 +461,12 @@ impl Vdl2TestSet {
                 ),
             };
             let gs = 0x10_0000 + rng.random_range(0..0x1000);
-            let mut b = Vdl2Burst {
-                frames: maker.frames(&sender, gs),
-                channel_hz: channels[rng.random_range(0..channels.len())],
-                start_s: 0.0,
-                snr_db: rng.random_range(snr_db.0..=snr_db.1),
-                carrier_offset_hz: rng.random_range(-600.0..600.0),
-                clock_ppm: rng.random_range(-20.0..20.0),
-            };
+            let frames = maker.frames(&sender, gs);
+            let channel = channels[rng.random_range(0..channels.len())];
+            let snr = rng.random_range(snr_db.0..=snr_db.1);
+            let offset = rng.random_range(-600.0..600.0);
+            let ppm = rng.random_range(-20.0..20.0);
+            let mut b = Vdl2Burst::new(frames, channel, 0.0, snr, offset, ppm);
             let d = b.duration_s();
             let hidden = rng.random_bool(super::acars::HIDDEN_TERMINAL);
             for _ in 0..200 {
@@ -472,6 +493,21 @@ impl Vdl2TestSet {
         Self { rate, bursts: out }
     }
 
+    /// Adds the bursts in samples `first..first + out.len()` to `out` (a stream with
+    /// `noise_dbfs` of noise, the SNR's reference).
+    pub fn add_into(&self, first: u64, out: &mut [Complex32], noise_dbfs: f64) {
+        let noise_power = 10f64.powf(noise_dbfs / 10.0);
+        let (t0, t1) = (
+            first as f64 / self.rate,
+            (first + out.len() as u64) as f64 / self.rate,
+        );
+        for b in &self.bursts {
+            if b.start_s < t1 && b.start_s + b.duration_s() + 0.001 > t0 {
+                b.render(self.rate, noise_power, first, out);
+            }
+        }
+    }
+
     /// Renders samples `first..first + out.len()` into `out` (overwritten), noise included.
     pub fn render_into(&self, first: u64, out: &mut [Complex32], noise_dbfs: f64, seed: u64) {
         let noise_power = 10f64.powf(noise_dbfs / 10.0);
@@ -491,5 +527,119 @@ impl Vdl2TestSet {
                 b.render(self.rate, noise_power, first, out);
             }
         }
+    }
+}
+
+/// Live VDL2 traffic for the daemon's simulator: each aircraft sends (or is sent) an ACARS
+/// frame every `every_s` seconds on average (Poisson), each ground station its GSIF about
+/// once a minute, on random channels of the plan, at an SNR uniform in 14–32 dB. The bursts
+/// are added to a stream the caller makes (noise, other traffic).
+pub struct Vdl2Traffic {
+    rate: f64,
+    channels: Vec<f64>,
+    senders: Vec<Vdl2Sender>,
+    ground_stations: Vec<u32>,
+    next_s: Vec<f64>,
+    every_s: f64,
+    noise_power: f64,
+    rng: SmallRng,
+    maker: FrameMaker,
+    active: Vec<Vdl2Burst>,
+    next_sample: u64,
+}
+
+impl Vdl2Traffic {
+    /// `noise_power`: the stream's noise in the whole band (the SNR's reference).
+    pub fn new(
+        rate: f64,
+        channels: Vec<f64>,
+        senders: Vec<Vdl2Sender>,
+        every_s: f64,
+        noise_power: f64,
+        seed: u64,
+    ) -> Self {
+        let mut rng = SmallRng::seed_from_u64(seed ^ 0x000d_127a);
+        let every_s = every_s.max(1.0);
+        let ground_stations: Vec<u32> = (0..3).map(|i| 0x10_2a40 + 0x111 * i).collect();
+        let next_s = (0..senders.len() + ground_stations.len())
+            .map(|_| rng.random_range(0.5..every_s))
+            .collect();
+        Self {
+            rate,
+            channels,
+            senders,
+            ground_stations,
+            next_s,
+            every_s,
+            noise_power,
+            maker: FrameMaker::new(seed),
+            rng,
+            active: Vec::new(),
+            next_sample: 0,
+        }
+    }
+
+    /// Adds the next `out.len()` samples' bursts to `out`; appends the bursts that begin.
+    pub fn add_into(&mut self, out: &mut [Complex32], sent: &mut Vec<Vdl2Burst>) {
+        let (t0, t1) = (
+            self.next_sample as f64 / self.rate,
+            (self.next_sample + out.len() as u64) as f64 / self.rate,
+        );
+        let talkers = self.senders.len() + self.ground_stations.len();
+        for i in 0..talkers {
+            while self.next_s[i] < t1 && !self.channels.is_empty() {
+                let gs = self.ground_stations[i % self.ground_stations.len()];
+                let frames = if i < self.senders.len() {
+                    let s = &self.senders[i];
+                    let mut frames = self.maker.frames(s, gs);
+                    frames.retain(|f| matches!(f.carried, Carried::Acars(_)));
+                    frames
+                } else {
+                    let here = self.senders.first().map_or((0.0, 0.0), |s| s.position);
+                    vec![FrameSpec {
+                        dst: Addr {
+                            kind: 7,
+                            addr: 0xff_ffff,
+                            bit: true,
+                        },
+                        src: Addr {
+                            kind: GROUND_STATION,
+                            addr: gs,
+                            bit: false,
+                        },
+                        control: 0xaf,
+                        carried: Carried::Gsif {
+                            lat: (here.0 * 10.0).round() / 10.0,
+                            lon: (here.1 * 10.0).round() / 10.0,
+                        },
+                    }]
+                };
+                let burst = Vdl2Burst::new(
+                    frames,
+                    self.channels[self.rng.random_range(0..self.channels.len())],
+                    self.next_s[i].max(t0),
+                    self.rng.random_range(14.0..=32.0),
+                    self.rng.random_range(-300.0..300.0),
+                    self.rng.random_range(-10.0..10.0),
+                );
+                if !burst.frames.is_empty() {
+                    sent.push(burst.clone());
+                    self.active.push(burst);
+                }
+                let every = if i < self.senders.len() {
+                    self.every_s
+                } else {
+                    60.0
+                };
+                let gap = -every * (1.0 - self.rng.random::<f64>()).ln();
+                self.next_s[i] += gap.max(0.5);
+            }
+        }
+        for b in &self.active {
+            b.render(self.rate, self.noise_power, self.next_sample, out);
+        }
+        self.active
+            .retain(|b| b.start_s + b.duration_s() + 0.001 > t1);
+        self.next_sample += out.len() as u64;
     }
 }

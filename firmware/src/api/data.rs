@@ -195,8 +195,18 @@ pub async fn metrics(State(hub): State<Arc<Hub>>) -> Response {
         counter(load(&feeds.acars_json.failed)),
     );
     registry.register(
+        "vdl2_json_sent",
+        "VDL2 frames sent as dumpvdl2 JSON (UDP)",
+        counter(load(&feeds.vdl2_json.sent)),
+    );
+    registry.register(
+        "vdl2_json_failed",
+        "VDL2 frames the UDP feed could not send",
+        counter(load(&feeds.vdl2_json.failed)),
+    );
+    registry.register(
         "acars_messages",
-        "ACARS messages kept",
+        "ACARS messages kept (from ACARS and VDL2)",
         gauge(hub.links.acars.borrow().len() as i64),
     );
     let mut body = String::new();

@@ -582,6 +582,9 @@ pub struct AcarsJson<'a> {
     pub position: Option<LatLon>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub oooi: Option<OooiJson<'a>>,
+    /// VDL2: the ground station's address (six hex digits, as dumpvdl2 writes it).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub ground_station: Option<String>,
 }
 
 pub struct AcarsAck(pub Option<char>);
@@ -657,6 +660,7 @@ impl<'a> AcarsJson<'a> {
                 on: o.on.as_deref(),
                 in_: o.r#in.as_deref(),
             }),
+            ground_station: r.ground_station.map(|g| format!("{g:06X}")),
         }
     }
 }

@@ -107,9 +107,14 @@ pub fn main(args: &RunArgs) -> Result<(), CliError> {
     let config = config_from(args)?;
     if args.check {
         println!("configuration OK");
-        // The VHF band's plan, as the channelizer will be set up (auto centre resolved).
-        if let Ok(plan) = config.radio.vhf.plan() {
-            print!("{}", plan.describe());
+        // The VHF dongles' plans, as the channelizer will be set up (auto centre resolved).
+        for (v, key) in [
+            (&config.radio.vhf, "radio.vhf"),
+            (&config.radio.vdl2, "radio.vdl2"),
+        ] {
+            if let Ok(plan) = v.plan(key) {
+                print!("{key}: {}", plan.describe());
+            }
         }
         return Ok(());
     }

@@ -5,8 +5,11 @@ use crate::cli::CliError;
 use crate::config::{parse_rate, Band, ChannelConfig, ChannelKind, VhfCentre, VhfConfig};
 use dsp::cpr::Position;
 use dsp::gen::acars::TestSet;
+use dsp::gen::quantize;
+use dsp::gen::vdl2::{Carried, Vdl2TestSet};
 use dsp::gen::{generate, TrafficConfig};
 use dsp::SampleRate;
+use num_complex::Complex32;
 use std::fs::File;
 use std::io::{BufWriter, Write};
 use std::path::PathBuf;
@@ -27,9 +30,14 @@ pub struct SimulateArgs {
     /// VHF: the tuned frequency ("130.35M", or "auto").
     #[arg(long)]
     pub center: Option<String>,
-    /// VHF: the ACARS channels, MHz, comma-separated (default: the six US channels).
+    /// VHF: the ACARS channels, MHz, comma-separated (default, without --vdl2: the six US
+    /// channels).
     #[arg(long, value_delimiter = ',')]
     pub acars: Vec<f64>,
+    /// VHF: the VDL2 channels, MHz, comma-separated (the rate must be a multiple of 52.5 kHz,
+    /// e.g. --rate 2.1M). Each burst goes on an ACARS or a VDL2 channel at random.
+    #[arg(long, value_delimiter = ',')]
+    pub vdl2: Vec<f64>,
     /// VHF: ACARS bursts in the recording.
     #[arg(long, default_value_t = 400)]
     pub bursts: usize,
@@ -68,7 +76,7 @@ pub fn simulate(args: &SimulateArgs) -> Result<(), CliError> {
     if !(args.seconds > 0.0 && args.seconds <= 3600.0) {
         return Err(CliError::Input("--seconds must be in (0, 3600]".into()));
     }
-    if args.band == Band::Vhf {
+    if args.band.is_vhf() {
         return acars(args, (lo, hi));
     }
     let rate: SampleRate = args
@@ -109,7 +117,11 @@ pub fn simulate(args: &SimulateArgs) -> Result<(), CliError> {
 /// ACARS bursts on a VHF plan: the recording (cu8, written a second at a time) and one truth
 /// line per burst, with the protocol's field names.
 fn acars(args: &SimulateArgs, snr_db: (f64, f64)) -> Result<(), CliError> {
-    let mut c = VhfConfig::default();
+    let mut c = if args.band == Band::Vdl2 {
+        VhfConfig::vdl2()
+    } else {
+        VhfConfig::default()
+    };
     if let Some(r) = &args.rate {
         c.rate = r.clone();
     }
@@ -118,27 +130,53 @@ fn acars(args: &SimulateArgs, snr_db: (f64, f64)) -> Result<(), CliError> {
             .ok_or_else(|| CliError::Input(format!("--center {centre:?}: not a frequency")))?;
         c.centre = VhfCentre::Mhz(if hz < 1e4 { hz } else { hz / 1e6 });
     }
-    if !args.acars.is_empty() {
-        c.channels = args
-            .acars
-            .iter()
-            .map(|&frequency| ChannelConfig {
+    if !(args.acars.is_empty() && args.vdl2.is_empty()) {
+        let channel = |kind| {
+            move |&frequency: &f64| ChannelConfig {
                 frequency,
-                kind: ChannelKind::Acars,
+                kind,
                 name: None,
-            })
-            .collect();
+            }
+        };
+        c.channels = args.acars.iter().map(channel(ChannelKind::Acars)).collect();
+        c.channels
+            .extend(args.vdl2.iter().map(channel(ChannelKind::Vdl2)));
     }
-    let plan = c.plan()?;
-    let offsets: Vec<f64> = plan
-        .channels
-        .iter()
-        .map(|ch| ch.frequency * 1e6 - plan.centre_hz)
-        .collect();
+    let plan = c.plan("--acars/--vdl2")?;
+    let offsets = |kind: ChannelKind| -> Vec<f64> {
+        plan.channels
+            .iter()
+            .filter(|ch| ch.kind == kind)
+            .map(|ch| ch.frequency * 1e6 - plan.centre_hz)
+            .collect()
+    };
+    let (acars_at, vdl2_at) = (offsets(ChannelKind::Acars), offsets(ChannelKind::Vdl2));
+    // The bursts shared between the kinds in proportion to their channels.
+    let vdl2_bursts = args.bursts * vdl2_at.len() / plan.channels.len().max(1);
     let set = TestSet::new(
         plan.rate_hz,
-        &offsets,
-        args.bursts,
+        if acars_at.is_empty() {
+            &vdl2_at
+        } else {
+            &acars_at
+        },
+        if acars_at.is_empty() {
+            0
+        } else {
+            args.bursts - vdl2_bursts
+        },
+        args.seconds,
+        snr_db,
+        args.seed,
+    );
+    let vdl2 = Vdl2TestSet::new(
+        plan.rate_hz,
+        if vdl2_at.is_empty() {
+            &acars_at
+        } else {
+            &vdl2_at
+        },
+        if vdl2_at.is_empty() { 0 } else { vdl2_bursts },
         args.seconds,
         snr_db,
         args.seed,
@@ -147,11 +185,15 @@ fn acars(args: &SimulateArgs, snr_db: (f64, f64)) -> Result<(), CliError> {
     let total = (args.seconds * plan.rate_hz) as u64;
     let step = plan.rate_hz as u64;
     let mut piece = Vec::new();
+    let mut iq = Vec::new();
     let mut first = 0;
     while first < total {
         let n = step.min(total - first) as usize;
+        iq.resize(n, Complex32::new(0.0, 0.0));
+        set.render_into(first, &mut iq, args.noise_dbfs, args.seed);
+        vdl2.add_into(first, &mut iq, args.noise_dbfs);
         piece.clear();
-        set.render_cu8_piece(first, n, args.noise_dbfs, args.seed, &mut piece);
+        piece.extend(iq.iter().flat_map(|v| [quantize(v.re), quantize(v.im)]));
         w.write_all(&piece)?;
         first += n as u64;
     }
@@ -182,9 +224,44 @@ fn acars(args: &SimulateArgs, snr_db: (f64, f64)) -> Result<(), CliError> {
             });
             writeln!(w, "{line}")?;
         }
+        for b in &vdl2.bursts {
+            for f in &b.frames {
+                let mut line = serde_json::json!({
+                    "start_s": b.start_s,
+                    "duration_s": b.duration_s(),
+                    "frequency": ((plan.centre_hz + b.channel_hz) / 1e3).round() / 1e3,
+                    "snr_db": b.snr_db,
+                    "carrier_offset_hz": b.carrier_offset_hz,
+                    "source": "vdlm2",
+                    "src": format!("{:06X}", f.src.addr),
+                    "dst": format!("{:06X}", f.dst.addr),
+                });
+                if let Carried::Acars(a) = &f.carried {
+                    let text = a
+                        .text
+                        .as_deref()
+                        .map(String::from_utf8_lossy)
+                        .unwrap_or_default();
+                    line["mode"] = char::from(a.mode).to_string().into();
+                    line["registration"] = String::from_utf8_lossy(&a.address)
+                        .trim_start_matches('.')
+                        .into();
+                    line["label"] = String::from_utf8_lossy(&a.label).into();
+                    line["block_id"] = char::from(a.block_id).to_string().into();
+                    line["text"] = text.into();
+                } else {
+                    line["xid"] = "GSIF".into();
+                }
+                writeln!(w, "{line}")?;
+            }
+        }
         w.flush()?;
     }
     eprint!("{}", plan.describe());
-    eprintln!("wrote {total} samples, {} ACARS bursts", set.bursts.len());
+    eprintln!(
+        "wrote {total} samples, {} ACARS bursts, {} VDL2 bursts",
+        set.bursts.len(),
+        vdl2.bursts.len()
+    );
     Ok(())
 }

@@ -1,8 +1,9 @@
 //! The recent ACARS messages: blocks parsed, multi-block messages reassembled, each message
 //! linked to its aircraft, kept for `acars-snapshot` (bounded by count and age).
 //!
-//! Linking: a message names its aircraft by registration and, on downlinks, by flight id.
-//! The flight id is matched to a track's call sign: exactly (after removing spaces and the
+//! Linking: a VDL2 message carries its aircraft's ICAO address in the AVLC header, which is
+//! the track's key. An ACARS message names its aircraft by registration and, on downlinks, by
+//! flight id. The flight id is matched to a track's call sign: exactly (after removing spaces and the
 //! zeros ACARS pads flight numbers with), or with the airline's two-letter IATA code read as
 //! its three-letter ICAO code ("UA0123" is "UAL123"; a short table of airlines). A match by
 //! registration needs an aircraft database, which the daemon does not have yet.
@@ -18,8 +19,10 @@ use std::sync::Arc;
 pub struct AcarsRecord {
     pub id: u64,
     pub wall_ms: u64,
-    /// "acars" (VDL Mode 2 will say "vdlm2").
+    /// "acars" or "vdlm2" (ACARS over VDL Mode 2).
     pub source: &'static str,
+    /// The VDL2 ground station in the exchange.
+    pub ground_station: Option<u32>,
     pub channel: usize,
     pub frequency_hz: f64,
     pub message: AcarsMessage,
@@ -44,6 +47,19 @@ pub struct AcarsBlock {
     pub signal_dbfs: f32,
     pub error_count: u8,
     pub message: AcarsMessage,
+}
+
+/// Where a block came from.
+#[derive(Clone, Copy, Debug)]
+pub struct Origin {
+    /// "acars" or "vdlm2".
+    pub source: &'static str,
+    pub channel: usize,
+    pub frequency_hz: f64,
+    pub signal_dbfs: f32,
+    /// VDL2: the aircraft's and the ground station's addresses from the AVLC header.
+    pub aircraft: Option<u32>,
+    pub ground_station: Option<u32>,
 }
 
 pub struct AcarsStore {
@@ -153,6 +169,34 @@ impl AcarsStore {
         wall_ms: u64,
         table: &TrackTable,
     ) -> (Option<Arc<AcarsRecord>>, AcarsBlock) {
+        let origin = Origin {
+            source: "acars",
+            channel,
+            frequency_hz,
+            signal_dbfs,
+            aircraft: None,
+            ground_station: None,
+        };
+        self.add_from(block, origin, now_s, wall_ms, table)
+    }
+
+    /// Takes one checked block from `origin` (for VDL2, its frame's addresses).
+    pub fn add_from(
+        &mut self,
+        block: &dsp::vhf::acars::RawBlock,
+        origin: Origin,
+        now_s: f64,
+        wall_ms: u64,
+        table: &TrackTable,
+    ) -> (Option<Arc<AcarsRecord>>, AcarsBlock) {
+        let Origin {
+            source,
+            channel,
+            frequency_hz,
+            signal_dbfs,
+            aircraft,
+            ground_station,
+        } = origin;
         let parsed = message::parse(block);
         let fed = AcarsBlock {
             wall_ms,
@@ -166,26 +210,38 @@ impl AcarsStore {
             Outcome::Complete { message, blocks } => (message, blocks),
             Outcome::Held => return (None, fed),
         };
-        let linked = message.flight.as_deref().and_then(|f| {
-            let wanted = callsigns_of(f);
-            table.iter().find_map(|a| {
-                let cs = a.flight.get()?;
-                wanted
-                    .contains(&normal(&cs))
-                    .then(|| (a.key, cs.trim().to_string()))
-            })
-        });
+        let linked = match aircraft {
+            // The AVLC address is the track's key; its call sign if it is tracked.
+            Some(address) => {
+                let key = TrackKey {
+                    address,
+                    non_icao: false,
+                };
+                let cs = table.get(&key).and_then(|a| a.flight.get());
+                Some((key, cs.map(|c| c.trim().to_string())))
+            }
+            None => message.flight.as_deref().and_then(|f| {
+                let wanted = callsigns_of(f);
+                table.iter().find_map(|a| {
+                    let cs = a.flight.get()?;
+                    wanted
+                        .contains(&normal(&cs))
+                        .then(|| (a.key, Some(cs.trim().to_string())))
+                })
+            }),
+        };
         let record = Arc::new(AcarsRecord {
             id: self.next_id,
             wall_ms,
-            source: "acars",
+            source,
+            ground_station,
             channel,
             frequency_hz,
             label_name: message::label_name(&message.label),
             position: message::position(&message.text),
             oooi: message::oooi(&message.label, &message.text),
             icao: linked.as_ref().map(|l| l.0),
-            callsign: linked.map(|l| l.1),
+            callsign: linked.and_then(|l| l.1),
             blocks,
             signal_dbfs,
             error_count: block.corrected_bits,

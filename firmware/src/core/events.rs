@@ -70,6 +70,15 @@ pub struct HeardBatch {
     pub uat: Vec<HeardUat>,
     /// Every ACARS block (acarsdec's JSON is per block, before reassembly).
     pub acars: Vec<AcarsBlock>,
+    /// Every VDL2 frame (dumpvdl2's JSON is per frame).
+    pub vdl2: Vec<HeardVdl2>,
+}
+
+/// A VDL2 frame for the feeds, with the wall time of its burst.
+#[derive(Clone, Debug)]
+pub struct HeardVdl2 {
+    pub wall_ms: u64,
+    pub heard: crate::source::Vdl2Heard,
 }
 
 /// The stats the core publishes (every stats period).

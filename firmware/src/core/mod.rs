@@ -30,16 +30,19 @@ pub mod stats;
 pub mod track;
 
 pub use clock::Clock;
-pub use events::{CoreEvent, HeardBatch, HeardMessage, HeardUat, SafetyChange, StatsSnapshot};
+pub use events::{
+    CoreEvent, HeardBatch, HeardMessage, HeardUat, HeardVdl2, SafetyChange, StatsSnapshot,
+};
 pub use picture::{AircraftRecord, World};
 
-use crate::source::{AcarsHeard, Block, SourceSet, UatHeard};
+use crate::source::{AcarsHeard, Block, SourceSet, UatHeard, Vdl2Heard};
 use crate::wall;
-use acars::{AcarsRecord, AcarsStore};
+use acars::{AcarsRecord, AcarsStore, Origin};
 use airspace::{AirspaceChange, AirspaceStore};
 use alerts::service::Rules;
 use alerts::AlertEngine;
 use dsp::cpr::Position;
+use dsp::vhf::vdl2::{payload, Payload};
 use picture::Publisher;
 use safety::{Change, SafetyConfig, SafetyEngine, SafetyEvent};
 use stats::{process_usage, Stats, Summary};
@@ -309,9 +312,12 @@ impl Core {
         for u in block.uat {
             self.ingest_uat(u, offset);
         }
-        if !block.acars.is_empty() {
+        if !(block.acars.is_empty() && block.vdl2.is_empty()) {
             for h in block.acars {
                 self.ingest_acars(h, offset, wall_now, feeding.then_some(&mut batch));
+            }
+            for h in block.vdl2 {
+                self.ingest_vdl2(h, offset, wall_now, feeding.then_some(&mut batch));
             }
             self.publish_acars();
         }
@@ -321,7 +327,11 @@ impl Core {
                 let wall_ms = self.clock.wall_ms(u.t, wall_now);
                 batch.uat.push(HeardUat { frame: u, wall_ms });
             }
-            if !(batch.modes.is_empty() && batch.uat.is_empty() && batch.acars.is_empty()) {
+            if !(batch.modes.is_empty()
+                && batch.uat.is_empty()
+                && batch.acars.is_empty()
+                && batch.vdl2.is_empty())
+            {
                 // No receiver only while every feed is between clients.
                 let _ = self.heard_tx.send(Arc::new(batch));
             }
@@ -393,6 +403,37 @@ impl Core {
         }
         if let Some(r) = record {
             self.send(CoreEvent::Acars(r));
+        }
+    }
+
+    /// A VDL2 frame: its ACARS (if it carries any) joins the messages, linked by the
+    /// aircraft's address; every frame goes to the feeds.
+    fn ingest_vdl2(
+        &mut self,
+        h: Vdl2Heard,
+        offset: f64,
+        wall_now: u64,
+        batch: Option<&mut HeardBatch>,
+    ) {
+        let t = h.t + offset;
+        let wall_ms = self.clock.wall_ms(t, wall_now);
+        self.stats.record_vdl2();
+        if let Payload::Acars { block, .. } = payload(&h.frame) {
+            let origin = Origin {
+                source: "vdlm2",
+                channel: h.channel,
+                frequency_hz: h.frequency_hz,
+                signal_dbfs: h.level_db,
+                aircraft: h.frame.aircraft(),
+                ground_station: h.frame.ground_station(),
+            };
+            let (record, _) = self.acars.add_from(&block, origin, t, wall_ms, &self.table);
+            if let Some(r) = record {
+                self.send(CoreEvent::Acars(r));
+            }
+        }
+        if let Some(batch) = batch {
+            batch.vdl2.push(HeardVdl2 { wall_ms, heard: h });
         }
     }
 

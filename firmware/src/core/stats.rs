@@ -69,6 +69,7 @@ struct Counters {
     uat: u64,
     /// ACARS blocks (VHF); not in `messages`, which counts aircraft surveillance messages.
     acars: u64,
+    vdl2: u64,
     repaired: u64,
     by_df: BTreeMap<u8, u64>,
     signal_sum: f64,
@@ -158,6 +159,11 @@ impl Stats {
     }
 
     /// Counts an ACARS block.
+    pub fn record_vdl2(&mut self) {
+        self.current.vdl2 += 1;
+        self.total.vdl2 += 1;
+    }
+
     pub fn record_acars(&mut self) {
         self.current.acars += 1;
         self.total.acars += 1;
@@ -237,6 +243,7 @@ impl Stats {
                 ("1090", self.total.messages - self.total.uat),
                 ("978", self.total.uat),
                 ("vhf", self.total.acars),
+                ("vdl2", self.total.vdl2),
             ]),
             aircraft: table.len(),
             aircraft_with_position: table.iter().filter(|a| a.position.get().is_some()).count(),

@@ -126,12 +126,32 @@ pub async fn send(
     counters: Arc<UdpCounters>,
     shutdown: impl Future<Output = ()>,
 ) {
+    let encode = |batch: &HeardBatch| -> Vec<Vec<u8>> {
+        batch
+            .acars
+            .iter()
+            .filter_map(|b| serde_json::to_vec(&AcarsdecJson::new(b)).ok())
+            .collect()
+    };
+    send_udp("acars_json", dest, heard, counters, shutdown, encode).await;
+}
+
+/// Sends the datagrams `encode` makes of each batch the core hears to `dest` (HOST:PORT)
+/// until `shutdown`; `feed` names the feed in the log.
+pub async fn send_udp(
+    feed: &'static str,
+    dest: String,
+    heard: broadcast::Sender<Arc<HeardBatch>>,
+    counters: Arc<UdpCounters>,
+    shutdown: impl Future<Output = ()>,
+    encode: impl Fn(&HeardBatch) -> Vec<Vec<u8>>,
+) {
     tokio::pin!(shutdown);
     let mut rx = heard.subscribe();
     let socket = match UdpSocket::bind(("0.0.0.0", 0)).await {
         Ok(s) => s,
         Err(e) => {
-            tracing::error!(feed = "acars_json", "no UDP socket: {e}; the feed is off");
+            tracing::error!(feed, "no UDP socket: {e}; the feed is off");
             return;
         }
     };
@@ -150,29 +170,24 @@ pub async fn send(
                 Err(broadcast::error::RecvError::Closed) => return,
             },
         };
-        if batch.acars.is_empty() {
+        let datagrams = encode(&batch);
+        if datagrams.is_empty() {
             continue;
         }
         if target.is_none() && tokio::time::Instant::now() >= next_resolve {
             target = resolve(&dest).await;
             if target.is_none() {
                 next_resolve = tokio::time::Instant::now() + RESOLVE_RETRY;
-                tracing::warn!(
-                    feed = "acars_json",
-                    "{dest} does not resolve; trying again later"
-                );
+                tracing::warn!(feed, "{dest} does not resolve; trying again later");
             }
         }
         let Some(addr) = target else {
             counters
                 .failed
-                .fetch_add(batch.acars.len() as u64, Ordering::Relaxed);
+                .fetch_add(datagrams.len() as u64, Ordering::Relaxed);
             continue;
         };
-        for block in &batch.acars {
-            let Ok(datagram) = serde_json::to_vec(&AcarsdecJson::new(block)) else {
-                continue;
-            };
+        for datagram in datagrams {
             match socket.send_to(&datagram, addr).await {
                 Ok(_) => {
                     counters.sent.fetch_add(1, Ordering::Relaxed);
@@ -181,7 +196,7 @@ pub async fn send(
                 Err(e) => {
                     counters.failed.fetch_add(1, Ordering::Relaxed);
                     if !warned {
-                        tracing::warn!(feed = "acars_json", "sending to {addr}: {e}");
+                        tracing::warn!(feed, "sending to {addr}: {e}");
                         warned = true;
                     }
                     // Resolve again next time: the name may point elsewhere now.

@@ -1,7 +1,7 @@
 //! Feeds in the formats the ADS-B ecosystem reads, on readsb/dump1090/dump978 port
 //! conventions: raw `*HEX;` lines (30002), SBS/BaseStation lines (30003), Beast binary with
 //! 12 MHz timestamps and signal level (30005), and dump978 raw lines (30978); and ACARS as
-//! acarsdec's JSON over UDP to a configured address (`acars_json`).
+//! acarsdec's JSON over UDP to a configured address (`acars_json`), dumpvdl2's (`vdl2_json`).
 //!
 //! ```text
 //!  core ──HeardBatch (broadcast)──→ one formatter per port ──bytes (broadcast)──→ its clients
@@ -18,6 +18,7 @@ mod beast;
 mod raw;
 pub mod sbs;
 mod uat_raw;
+pub mod vdl2_json;
 
 use crate::core::HeardBatch;
 use std::future::Future;
@@ -77,6 +78,8 @@ pub struct FeedCounters {
     pub bytes: AtomicU64,
     /// The ACARS JSON datagrams (UDP).
     pub acars_json: Arc<acars_json::UdpCounters>,
+    /// The VDL2 JSON datagrams (UDP).
+    pub vdl2_json: Arc<acars_json::UdpCounters>,
 }
 
 impl FeedCounters {

@@ -9,6 +9,7 @@ use dsp::uat::decode::{LatLon, UatDownlink};
 use dsp::uat::frame::UatFrame;
 use dsp::uat::uplink::{ApduTime, Product};
 use dsp::vhf::acars::RawBlock;
+use dsp::vhf::vdl2::Frame as AvlcFrame;
 use dsp::Frame;
 
 /// One 1090 MHz message as heard: the frame (timing, signal level) and its decoding.
@@ -68,6 +69,27 @@ pub struct AcarsHeard {
     pub block: RawBlock,
 }
 
+/// One checked VDL2 frame as a VHF channel heard it, with its burst's measurements.
+#[derive(Clone, Debug)]
+pub struct Vdl2Heard {
+    pub channel: usize,
+    pub frequency_hz: f64,
+    /// Stream time of the burst's training sequence (s).
+    pub t: f64,
+    /// Signal and noise power, dB of full scale.
+    pub level_db: f32,
+    pub noise_db: f32,
+    /// Carrier offset, parts per million of the channel's frequency.
+    pub freq_skew_ppm: f32,
+    /// The burst's data octets, header bits and octets the FEC corrected.
+    pub burst_len_octets: usize,
+    pub hdr_bits_fixed: u8,
+    pub octets_corrected: usize,
+    /// The frame's place in its burst.
+    pub idx: usize,
+    pub frame: AvlcFrame,
+}
+
 /// How a source's stream clock relates to the wall clock.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub enum Timing {
@@ -89,6 +111,7 @@ pub struct Block {
     pub uat_frames: Vec<UatReceived>,
     /// From a VHF source.
     pub acars: Vec<AcarsHeard>,
+    pub vdl2: Vec<Vdl2Heard>,
     /// Stream time at the end of the block (s).
     pub stream_s: f64,
     /// The source ended with this block (a replay reached the end of its file).
@@ -105,6 +128,7 @@ impl Block {
             uat: Vec::new(),
             uat_frames: Vec::new(),
             acars: Vec::new(),
+            vdl2: Vec::new(),
             stream_s,
             end: false,
         }

@@ -23,7 +23,7 @@ mod status;
 mod uat;
 mod vhf;
 
-pub use block::{AcarsHeard, Block, FisbProduct, Heard, Timing, UatHeard, UatReceived};
+pub use block::{AcarsHeard, Block, FisbProduct, Heard, Timing, UatHeard, UatReceived, Vdl2Heard};
 pub use pipeline::ChainSpec;
 pub use radio::RadioSource;
 pub use replay::Replay;
@@ -137,9 +137,14 @@ fn radio_sources(config: &Config) -> Result<Vec<(Source, Arc<SourceStatus>)>, St
     if let Some(d) = &r.uat.device {
         bands.push((d.clone(), Tuning::of(Band::Uat, &r.uat), ChainSpec::Uat));
     }
-    if let Some(d) = &r.vhf.device {
-        let plan = r.vhf.plan().map_err(|e| e.to_string())?;
-        bands.push((d.clone(), Tuning::vhf(&r.vhf, &plan), ChainSpec::Vhf(plan)));
+    for (band, v, key) in [
+        (Band::Vhf, &r.vhf, "radio.vhf"),
+        (Band::Vdl2, &r.vdl2, "radio.vdl2"),
+    ] {
+        if let Some(d) = &v.device {
+            let plan = v.plan(key).map_err(|e| e.to_string())?;
+            bands.push((d.clone(), Tuning::vhf(band, v, &plan), ChainSpec::Vhf(plan)));
+        }
     }
     for (device, tuning, chain) in bands {
         let (driver, format): (Box<dyn radio::Driver>, _) = match config.source.kind {
@@ -153,7 +158,9 @@ fn radio_sources(config: &Config) -> Result<Vec<(Source, Arc<SourceStatus>)>, St
         let kind = radio.driver_name();
         let description = format!("{kind} device {} on the {band} band", radio.device);
         let status = match &chain {
-            ChainSpec::Vhf(plan) => SourceStatus::vhf(kind, description, format, plan.clone()),
+            ChainSpec::Vhf(plan) => {
+                SourceStatus::vhf(kind, description, format, band, plan.clone())
+            }
             _ => SourceStatus::new(kind, description, format, band, rate),
         };
         sources.push((Source::new(Backend::Radio(Box::new(radio)), chain), status));
@@ -180,8 +187,13 @@ fn replay_source(config: &Config, format: IqFormat) -> Result<(Source, Arc<Sourc
             dsp::uat::consts::SAMPLE_RATE,
             "978 MHz UAT, 2.083333M".to_string(),
         ),
-        Band::Vhf => {
-            let plan = config.radio.vhf.plan().map_err(|e| e.to_string())?;
+        Band::Vhf | Band::Vdl2 => {
+            let (v, key) = if band == Band::Vhf {
+                (&config.radio.vhf, "radio.vhf")
+            } else {
+                (&config.radio.vdl2, "radio.vdl2")
+            };
+            let plan = v.plan(key).map_err(|e| e.to_string())?;
             let text = format!(
                 "VHF at {:.4} MHz, {:.3}M, {} channels",
                 plan.centre_hz / 1e6,
@@ -209,7 +221,9 @@ fn replay_source(config: &Config, format: IqFormat) -> Result<(Source, Arc<Sourc
         looping: config.source.looping,
     };
     let status = match &chain {
-        ChainSpec::Vhf(plan) => SourceStatus::vhf("replay", description, format, plan.clone()),
+        ChainSpec::Vhf(plan) => {
+            SourceStatus::vhf("replay", description, format, band, plan.clone())
+        }
         _ => SourceStatus::new("replay", description, format, band, rate_hz),
     };
     Ok((Source::new(Backend::Replay(replay), chain), status))
@@ -272,14 +286,20 @@ fn simulator_sources(config: &Config) -> Result<Vec<(Source, Arc<SourceStatus>)>
             ),
         ));
     }
-    if s.vhf {
-        let plan = config.radio.vhf.plan().map_err(|e| e.to_string())?;
+    for (on, band, v, key, what) in [
+        (s.vhf, Band::Vhf, &config.radio.vhf, "radio.vhf", "ACARS"),
+        (s.vdl2, Band::Vdl2, &config.radio.vdl2, "radio.vdl2", "VDL2"),
+    ] {
+        if !on {
+            continue;
+        }
+        let plan = v.plan(key).map_err(|e| e.to_string())?;
         let description = format!(
-            "built-in simulator: ACARS from the simulated aircraft on {} channels around {:.4} MHz, through the real demodulator",
+            "built-in simulator: {what} from the simulated aircraft on {} channels around {:.4} MHz, through the real demodulator",
             plan.channels.len(),
             plan.centre_hz / 1e6
         );
-        let status = SourceStatus::vhf("simulator", description, IqFormat::Cu8, plan.clone());
+        let status = SourceStatus::vhf("simulator", description, IqFormat::Cu8, band, plan.clone());
         sources.push((
             Source::new(
                 Backend::VhfSimulator(Box::new(VhfSimulated::new(

@@ -140,7 +140,9 @@ impl<'a> Pipeline<'a> {
                 &mut block.uat,
                 &mut block.uat_frames,
             ),
-            Chain::Vhf(stage) => stage.push(bytes, last, self.base_s, &mut block.acars),
+            Chain::Vhf(stage) => {
+                stage.push(bytes, last, self.base_s, &mut block.acars, &mut block.vdl2)
+            }
         };
         self.samples += n;
         self.status.samples.fetch_add(n, Ordering::Relaxed);

@@ -6,14 +6,18 @@
 //! band the 1090 MHz aircraft send ACARS under their call signs.
 
 use super::pipeline::Pipeline;
+use crate::config::ChannelKind;
 use crate::wall;
 use dsp::cpr::Position;
 use dsp::gen::acars::{AcarsSender, AcarsTraffic};
 use dsp::gen::fisb::{demo_products, Station};
 use dsp::gen::uat_traffic::{FisbConfig, UatTrafficConfig, UatTrafficSim};
+use dsp::gen::vdl2::{Vdl2Sender, Vdl2Traffic};
+use dsp::gen::{quantize, Noise};
 use dsp::gen::{TrafficConfig, TrafficSim};
 use dsp::uat::uplink::RecordTime;
 use dsp::SampleRate;
+use num_complex::Complex32;
 
 /// How often the simulated FIS-B reports get new times (s).
 const FISB_REDATE_S: f64 = 1800.0;
@@ -142,10 +146,14 @@ fn fisb_products(centre: Position, now_ms: u64) -> Vec<Vec<u8>> {
 }
 
 /// Simulated VHF traffic: the simulated 1090 MHz aircraft (the same ones, by their seed) send
-/// ACARS on the band plan's channels, each every minute or so; flight ids are their call
-/// signs and registrations are made up from their addresses.
+/// ACARS on the plan's ACARS channels and talk VDL2 with three ground stations on its VDL2
+/// channels, each every minute or so; flight ids are their call signs, VDL2 addresses their
+/// ICAO addresses, and registrations are made up from their addresses.
 pub struct VhfSimulated {
-    traffic: AcarsTraffic,
+    acars: AcarsTraffic,
+    vdl2: Vdl2Traffic,
+    noise: Noise,
+    buf: Vec<Complex32>,
 }
 
 impl VhfSimulated {
@@ -162,39 +170,83 @@ impl VhfSimulated {
             aircraft,
             seed,
         ));
-        let senders = fleet
+        let flying: Vec<_> = fleet
             .aircraft
             .iter()
             .enumerate()
             .filter(|(_, a)| !a.on_ground)
-            .map(|(i, a)| AcarsSender {
+            .map(|(i, a)| {
                 // One registration per aircraft, US-style (the simulator's fleet is made up).
-                registration: format!(
+                let registration = format!(
                     "N{}{}",
                     100 + i % 900,
                     ["AB", "SK", "XY", "ZD"][i / 900 % 4]
-                ),
-                flight: a.callsign.chars().take(6).collect(),
-                position: (a.pos.lat, a.pos.lon),
+                );
+                let flight: String = a.callsign.chars().take(6).collect();
+                (a.icao, registration, flight, (a.pos.lat, a.pos.lon))
             })
             .collect();
-        let channels = plan
-            .channels
-            .iter()
-            .map(|c| c.frequency * 1e6 - plan.centre_hz)
-            .collect();
+        let offsets = |kind: ChannelKind| -> Vec<f64> {
+            plan.channels
+                .iter()
+                .filter(|c| c.kind == kind)
+                .map(|c| c.frequency * 1e6 - plan.centre_hz)
+                .collect()
+        };
+        let acars = AcarsTraffic::new(
+            plan.rate_hz,
+            offsets(ChannelKind::Acars),
+            flying
+                .iter()
+                .map(|(_, registration, flight, position)| AcarsSender {
+                    registration: registration.clone(),
+                    flight: flight.clone(),
+                    position: *position,
+                })
+                .collect(),
+            every_s,
+            seed,
+        );
+        let vdl2 = Vdl2Traffic::new(
+            plan.rate_hz,
+            offsets(ChannelKind::Vdl2),
+            flying
+                .iter()
+                .map(|(icao, registration, flight, position)| Vdl2Sender {
+                    icao: *icao,
+                    registration: registration.clone(),
+                    flight: flight.clone(),
+                    position: *position,
+                })
+                .collect(),
+            every_s,
+            acars.noise_power(),
+            seed,
+        );
+        let noise = Noise::new(acars.noise_power(), seed ^ 0x0f1e);
         Self {
-            traffic: AcarsTraffic::new(plan.rate_hz, channels, senders, every_s, seed),
+            acars,
+            vdl2,
+            noise,
+            buf: Vec::new(),
         }
     }
 
     pub fn run(mut self, p: &mut Pipeline) {
         let n = p.block_samples();
-        let (mut iq, mut sent) = (Vec::with_capacity(2 * n), Vec::new());
+        let (mut iq, mut acars, mut vdl2) = (Vec::with_capacity(2 * n), Vec::new(), Vec::new());
         loop {
+            self.noise.fill(&mut self.buf, n);
+            acars.clear();
+            vdl2.clear();
+            self.acars.add_into(&mut self.buf, &mut acars);
+            self.vdl2.add_into(&mut self.buf, &mut vdl2);
             iq.clear();
-            sent.clear();
-            self.traffic.next_block(n, &mut iq, &mut sent);
+            iq.extend(
+                self.buf
+                    .iter()
+                    .flat_map(|v| [quantize(v.re), quantize(v.im)]),
+            );
             if !p.process(&iq, false, 1.0) {
                 return;
             }

@@ -74,9 +74,10 @@ impl SourceStatus {
         kind: &'static str,
         description: String,
         format: IqFormat,
+        band: Band,
         plan: VhfPlan,
     ) -> Arc<Self> {
-        let mut s = Self::build(kind, description, format, Band::Vhf, plan.rate_hz);
+        let mut s = Self::build(kind, description, format, band, plan.rate_hz);
         s.plan = Some(plan);
         Arc::new(s)
     }

@@ -28,6 +28,9 @@ pub const CHANNEL_RATE: f64 = SYMBOL_RATE * SPS as f64;
 /// The normalised correlation with the training sequence that makes a candidate (1 for a
 /// clean burst; about 0.23 on average for noise).
 const DETECT: f32 = 0.55;
+/// The training sequence's power over the noise floor that makes a candidate (3 dB: a burst
+/// the code can correct stands 10 dB or more above the floor in the channel).
+const GATE: f32 = 2.0;
 /// Samples the training sequence spans.
 const SYNC_SPAN: usize = SYNC.len() * SPS;
 /// Samples kept before a candidate (interpolation and the search around the peak).
@@ -65,8 +68,9 @@ pub struct Received {
 
 pub struct Vdl2Receiver {
     buf: Vec<Complex32>,
-    /// `lag[i] = buf[i] · conj(buf[i − SPS])`.
+    /// `lag[i] = buf[i] · conj(buf[i − SPS])`, and its magnitude.
     lag: Vec<Complex32>,
+    lag_mag: Vec<f32>,
     /// Absolute sample index of `buf[0]`.
     base: u64,
     /// Next candidate start (index into `buf`).
@@ -92,6 +96,7 @@ impl Vdl2Receiver {
         Self {
             buf: Vec::new(),
             lag: Vec::new(),
+            lag_mag: Vec::new(),
             base: 0,
             scan: HISTORY,
             noise: 0.0,
@@ -135,7 +140,9 @@ impl Vdl2Receiver {
                 Complex32::new(0.0, 0.0)
             };
             self.buf.push(s);
-            self.lag.push(s * prev.conj());
+            let z = s * prev.conj();
+            self.lag.push(z);
+            self.lag_mag.push(z.norm_sqr().sqrt());
         }
         self.scan_for_bursts(false, out);
         self.trim();
@@ -146,6 +153,7 @@ impl Vdl2Receiver {
         self.scan_for_bursts(true, out);
         self.buf.clear();
         self.lag.clear();
+        self.lag_mag.clear();
         self.scan = HISTORY;
     }
 
@@ -154,6 +162,7 @@ impl Vdl2Receiver {
             let drop = self.scan - HISTORY;
             self.buf.drain(..drop);
             self.lag.drain(..drop);
+            self.lag_mag.drain(..drop);
             self.base += drop as u64;
             self.scan -= drop;
         }
@@ -165,9 +174,8 @@ impl Vdl2Receiver {
         let mut sum = Complex32::new(0.0, 0.0);
         let mut mag = 0.0f32;
         for k in 1..SYNC.len() {
-            let z = self.lag[t + k * SPS];
-            sum += z * self.reference[k].conj();
-            mag += z.norm();
+            sum += self.lag[t + k * SPS] * self.reference[k].conj();
+            mag += self.lag_mag[t + k * SPS];
         }
         (sum, mag)
     }
@@ -177,19 +185,22 @@ impl Vdl2Receiver {
         while self.scan + SYNC_SPAN + 2 * SPS < self.buf.len() {
             let t = self.scan;
             let (sum, mag) = self.correlate(t);
-            if mag <= 0.0 || sum.norm() < DETECT * mag {
+            // The training sequence's power (the lag products' coherent mean) must stand above
+            // the noise floor: noise alone passes the correlation now and then, and each pass
+            // costs a header's demodulation.
+            let power = sum.norm() / (SYNC.len() - 1) as f32;
+            if mag <= 0.0
+                || sum.norm_sqr() < DETECT * DETECT * mag * mag
+                || (self.noise > 0.0 && power < GATE * self.noise)
+            {
                 self.scan += 1;
                 continue;
             }
             // The peak within the next symbol.
             let peak = (t..t + SPS)
-                .max_by(|&a, &b| {
-                    self.correlate(a)
-                        .0
-                        .norm()
-                        .total_cmp(&self.correlate(b).0.norm())
-                })
-                .unwrap_or(t);
+                .map(|u| (u, self.correlate(u).0.norm_sqr()))
+                .max_by(|a, b| a.1.total_cmp(&b.1))
+                .map_or(t, |(u, _)| u);
             match self.demodulate(peak, last) {
                 Step::Wait => return,
                 Step::Skip => self.scan = t + 1,

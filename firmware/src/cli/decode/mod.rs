@@ -31,9 +31,14 @@ pub struct DecodeArgs {
     /// VHF: the frequency the recording was tuned to ("130.35M", "130350k", or MHz).
     #[arg(long)]
     pub center: Option<String>,
-    /// VHF: the ACARS channels, MHz, comma-separated (default: the six US channels).
+    /// VHF: the ACARS channels, MHz, comma-separated (default, without --vdl2: the six US
+    /// channels).
     #[arg(long, value_delimiter = ',')]
     pub acars: Vec<f64>,
+    /// VHF: the VDL2 channels, MHz, comma-separated (the rate must be a multiple of 52.5 kHz;
+    /// with `--band vdl2` the default is the seven VDL2 channels at 2.1M).
+    #[arg(long, value_delimiter = ',')]
+    pub vdl2: Vec<f64>,
     /// Print one JSON object per message instead of `*HEX;` lines.
     #[arg(long)]
     pub json: bool,
@@ -60,7 +65,7 @@ pub struct DecodeArgs {
 pub fn decode(args: &DecodeArgs) -> Result<(), CliError> {
     match args.band {
         Band::Uat => uat::decode(args),
-        Band::Vhf => vhf::decode(args),
+        Band::Vhf | Band::Vdl2 => vhf::decode(args),
         Band::Modes => modes::decode(args),
     }
 }

@@ -1,16 +1,20 @@
-//! `skyspy decode --band vhf`: ACARS from a wideband VHF recording, through the daemon's own
-//! chain (channelizer, receivers, reassembly). One line per message, or with `--json` one
-//! object per message with the Realtime API's field names (`timestamp` is ms from the start
-//! of the recording; `icao_hex` and `callsign` are null, there being no track table).
+//! `skyspy decode --band vhf`: ACARS and VDL2 from a wideband VHF recording, through the
+//! daemon's own chain (channelizer, receivers, reassembly). One line per ACARS message (from
+//! either carrier), or with `--json` one object per message with the Realtime API's field
+//! names (`timestamp` is ms from the start of the recording; `callsign` is null, there being
+//! no track table; a VDL2 message has `source: "vdlm2"`, the aircraft's `icao_hex` and the
+//! `ground_station` from its AVLC header).
 
 use super::{read_input, DecodeArgs};
 use crate::api::wire::AcarsJson;
 use crate::cli::CliError;
-use crate::config::{parse_rate, ChannelConfig, ChannelKind, VhfCentre, VhfConfig};
-use crate::core::acars::AcarsStore;
+use crate::config::{parse_rate, Band, ChannelConfig, ChannelKind, VhfCentre, VhfConfig};
+use crate::core::acars::{AcarsRecord, AcarsStore, Origin};
 use crate::core::track::{TrackConfig, TrackTable};
 use crate::source::VhfStage;
+use dsp::vhf::vdl2::{payload, Payload};
 use std::io::{BufWriter, Write};
+use std::sync::Arc;
 
 /// What a VHF decode run found.
 #[derive(Debug, Default, serde::Serialize)]
@@ -21,6 +25,7 @@ pub struct VhfSummary {
     pub samples: u64,
     pub iq_seconds: f64,
     pub blocks: u64,
+    pub vdl2_frames: u64,
     pub messages: u64,
     pub corrected: u64,
     pub cpu_seconds: f64,
@@ -29,7 +34,11 @@ pub struct VhfSummary {
 
 /// The plan the flags describe (`[radio.vhf]`'s rules: the error names the channel).
 fn config_of(args: &DecodeArgs) -> Result<VhfConfig, CliError> {
-    let mut c = VhfConfig::default();
+    let mut c = if args.band == Band::Vdl2 {
+        VhfConfig::vdl2()
+    } else {
+        VhfConfig::default()
+    };
     if let Some(r) = &args.rate {
         c.rate = r.clone();
     }
@@ -43,23 +52,24 @@ fn config_of(args: &DecodeArgs) -> Result<VhfConfig, CliError> {
             VhfCentre::Mhz(if hz < 1e4 { hz } else { hz / 1e6 })
         };
     }
-    if !args.acars.is_empty() {
-        c.channels = args
-            .acars
-            .iter()
-            .map(|&frequency| ChannelConfig {
+    if !(args.acars.is_empty() && args.vdl2.is_empty()) {
+        let channel = |kind| {
+            move |&frequency: &f64| ChannelConfig {
                 frequency,
-                kind: ChannelKind::Acars,
+                kind,
                 name: None,
-            })
-            .collect();
+            }
+        };
+        c.channels = args.acars.iter().map(channel(ChannelKind::Acars)).collect();
+        c.channels
+            .extend(args.vdl2.iter().map(channel(ChannelKind::Vdl2)));
     }
     Ok(c)
 }
 
 pub fn decode(args: &DecodeArgs) -> Result<(), CliError> {
     let cpu0 = cpu_time::ProcessTime::try_now().ok();
-    let plan = config_of(args)?.plan()?;
+    let plan = config_of(args)?.plan("--acars/--vdl2")?;
     let mut stage = VhfStage::new(args.format, &plan).map_err(CliError::Input)?;
     let mut store = AcarsStore::new(1, f64::INFINITY);
     let tracks = TrackTable::new(TrackConfig::default());
@@ -73,14 +83,22 @@ pub fn decode(args: &DecodeArgs) -> Result<(), CliError> {
     let bytes_per_sample = args.format.bytes_per_sample();
     let bytes_per_s = (plan.rate_hz * bytes_per_sample as f64) as u64;
     let mut heard = Vec::new();
+    let mut frames = Vec::new();
     let mut carry = Vec::new();
     read_input(&args.file, bytes_per_s, |bytes| {
         // Whole samples only: a read may end inside one.
         carry.extend_from_slice(bytes.unwrap_or_default());
         let whole = carry.len() / bytes_per_sample * bytes_per_sample;
         summary.samples += (whole / bytes_per_sample) as u64;
-        stage.push(&carry[..whole], bytes.is_none(), 0.0, &mut heard);
+        stage.push(
+            &carry[..whole],
+            bytes.is_none(),
+            0.0,
+            &mut heard,
+            &mut frames,
+        );
         carry.drain(..whole);
+        let mut completed: Vec<(Arc<AcarsRecord>, f64, f32)> = Vec::new();
         for h in heard.drain(..) {
             summary.blocks += 1;
             summary.corrected += u64::from(h.block.corrected_bits > 0);
@@ -94,7 +112,26 @@ pub fn decode(args: &DecodeArgs) -> Result<(), CliError> {
                 wall_ms,
                 &tracks,
             );
-            let Some(m) = message else { continue };
+            completed.extend(message.map(|m| (m, h.t, h.level_db)));
+        }
+        for f in frames.drain(..) {
+            summary.vdl2_frames += 1;
+            let Payload::Acars { block, .. } = payload(&f.frame) else {
+                continue;
+            };
+            let origin = Origin {
+                source: "vdlm2",
+                channel: f.channel,
+                frequency_hz: f.frequency_hz,
+                signal_dbfs: f.level_db,
+                aircraft: f.frame.aircraft(),
+                ground_station: f.frame.ground_station(),
+            };
+            let wall_ms = (f.t * 1000.0).round() as u64;
+            let (message, _) = store.add_from(&block, origin, f.t, wall_ms, &tracks);
+            completed.extend(message.map(|m| (m, f.t, f.level_db)));
+        }
+        for (m, t, level_db) in completed {
             summary.messages += 1;
             if args.json {
                 serde_json::to_writer(&mut out, &AcarsJson::new(&m))
@@ -104,10 +141,11 @@ pub fn decode(args: &DecodeArgs) -> Result<(), CliError> {
                 let a = &m.message;
                 writeln!(
                     out,
-                    "{:9.3} {:7.3} {:>6.1} dB  {} {:<7} {:<7} {:<2} {} {:<4} {}",
-                    h.t,
-                    h.frequency_hz / 1e6,
-                    h.level_db,
+                    "{:9.3} {:7.3} {:>6.1} dB {:<5} {} {:<7} {:<7} {:<2} {} {:<4} {}",
+                    t,
+                    m.frequency_hz / 1e6,
+                    level_db,
+                    m.source,
                     a.mode,
                     a.registration,
                     a.flight.as_deref().unwrap_or("-"),
@@ -129,11 +167,12 @@ pub fn decode(args: &DecodeArgs) -> Result<(), CliError> {
     if !args.quiet {
         eprint!("{}", plan.describe());
         eprintln!(
-            "samples: {} ({:.3} s of IQ)\nACARS: {} blocks ({} corrected), {} messages\ncpu: {:.3} s ({:.4} s per IQ second)",
+            "samples: {} ({:.3} s of IQ)\nACARS: {} blocks ({} corrected); VDL2: {} frames; {} messages\ncpu: {:.3} s ({:.4} s per IQ second)",
             summary.samples,
             summary.iq_seconds,
             summary.blocks,
             summary.corrected,
+            summary.vdl2_frames,
             summary.messages,
             summary.cpu_seconds,
             summary.cpu_seconds_per_iq_second

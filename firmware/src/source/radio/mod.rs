@@ -97,10 +97,10 @@ impl Tuning {
         }
     }
 
-    /// The VHF band's tuning, from its checked plan.
-    pub fn vhf(v: &VhfConfig, plan: &VhfPlan) -> Tuning {
+    /// A VHF dongle's tuning (`band`: vhf or vdl2), from its checked plan.
+    pub fn vhf(band: Band, v: &VhfConfig, plan: &VhfPlan) -> Tuning {
         Tuning {
-            band: Band::Vhf,
+            band,
             centre_hz: plan.centre_hz.round() as u32,
             rate_hz: plan.rate_hz.round() as u32,
             gain: v.gain,
