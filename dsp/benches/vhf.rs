@@ -1,5 +1,5 @@
-//! The VHF channelizer's cost per input sample as channels go 1 → 6 → 30, and one ACARS
-//! channel's receiver on a busy channel. `Throughput` is wideband samples.
+//! The VHF channelizer's cost per input sample as channels go 1 → 6 → 30, one ACARS channel's
+//! receiver on a busy channel, and one VDL2 channel's. `Throughput` is wideband samples.
 
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 use dsp::gen::acars::TestSet;
@@ -67,5 +67,32 @@ fn receiver(c: &mut Criterion) {
     g.finish();
 }
 
-criterion_group!(benches, channelizer, receiver);
+fn vdl2_receiver(c: &mut Criterion) {
+    // One VDL2 channel of a 2.1 MS/s stream, busy: 20 bursts in 2 s, 12–30 dB.
+    use dsp::gen::vdl2::Vdl2TestSet;
+    use dsp::vhf::vdl2::{self, Vdl2Receiver};
+    let rate = 2_100_000.0;
+    let set = Vdl2TestSet::new(rate, &[100e3], 20, 2.0, (12.0, 30.0), 3);
+    let mut x = vec![Complex32::new(0.0, 0.0); (2.0 * rate) as usize];
+    set.render_into(0, &mut x, -30.0, 3);
+    let spec = vdl2::channel(100e3, rate).unwrap();
+    let mut ch = Channelizer::new(rate, &[spec]).unwrap();
+    let mut out = vec![Vec::new()];
+    ch.push(&x, &mut out);
+    let samples: Vec<Complex32> = std::mem::take(&mut out[0]);
+    let mut g = c.benchmark_group("vdl2");
+    g.throughput(Throughput::Elements(x.len() as u64));
+    g.bench_function("receiver_busy_channel", |b| {
+        b.iter(|| {
+            let mut rx = Vdl2Receiver::new();
+            let mut d = Vec::new();
+            rx.push(&samples, &mut d);
+            rx.finish(&mut d);
+            d.len()
+        })
+    });
+    g.finish();
+}
+
+criterion_group!(benches, channelizer, receiver, vdl2_receiver);
 criterion_main!(benches);

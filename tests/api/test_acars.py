@@ -1,11 +1,15 @@
 """ACARS end to end: a generated VHF recording (six channels, known truth) replayed through the
 daemon reaches the `acars` topic on `/`, the `/acars` namespace, `acars-snapshot` and the
 acarsdec-JSON UDP feed with the protocol's fields; the default simulator's ACARS is linked to
-the aircraft that sent it."""
+the aircraft that sent it; its VDL2 arrives as `source: "vdlm2"` named by the aircraft's
+address, and as dumpvdl2's JSON on the UDP feed acarshub reads."""
 
 import json
 import socket
+import re
 import subprocess
+import time
+import urllib.request
 
 import pytest
 
@@ -128,7 +132,8 @@ def test_the_simulators_acars_is_linked_to_its_aircraft(daemon):
     sio, mirror = connect(d.url)
     try:
         sio.emit("subscribe", {"topics": ["acars"]})
-        linked = lambda: [d for _, d, _ in mirror.named("acars:message") if d["icao_hex"]]
+        linked = lambda: [d for _, d, _ in mirror.named("acars:message")
+                          if d["icao_hex"] and d["source"] == "acars"]
         wait_for(lambda: len(linked()) >= 3, timeout=30)
         for m in linked():
             a = mirror.state.get(m["icao_hex"])
@@ -139,3 +144,67 @@ def test_the_simulators_acars_is_linked_to_its_aircraft(daemon):
         assert mine["count"] >= 1 and all(m["icao_hex"] == icao for m in mine["messages"])
     finally:
         sio.disconnect()
+
+
+VDL2_CHANNELS = [136.650, 136.725, 136.775, 136.800, 136.825, 136.875, 136.975]
+
+
+def test_the_simulators_vdl2_names_its_aircraft_and_feeds_dumpvdl2_json(daemon):
+    """VDL2 messages carry the aircraft's address from the AVLC header (the track's hex) and the
+    ground station; every frame goes out as dumpvdl2's JSON with the keys acarshub reads."""
+    udp = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    udp.bind(("127.0.0.1", 0))
+    udp.settimeout(0.2)
+    config = ("[simulator]\nacars_every_s = 2.0\nemergency = false\nvhf = false\n"
+              f'[feeds]\nvdl2_json = "127.0.0.1:{udp.getsockname()[1]}"\n')
+    d = daemon("--simulate", config=config)
+    sio, mirror = connect(d.url)
+    try:
+        sio.emit("subscribe", {"topics": ["acars"]})
+        vdl2 = lambda: [m for _, m, _ in mirror.named("acars:message") if m["source"] == "vdlm2"]
+        wait_for(lambda: len(vdl2()) >= 5, timeout=30)
+        for m in vdl2():
+            assert m["frequency"] in VDL2_CHANNELS, m
+            assert len(m["ground_station"]) == 6 and int(m["ground_station"], 16) > 0, m
+            a = mirror.state.get(m["icao_hex"])
+            assert a is not None, f"{m['icao_hex']} is not a tracked aircraft"
+            # Its call sign, once the track has one (when the message arrived).
+            assert m["callsign"] in (None, a.get("flight", "").strip()), (a, m)
+        assert any(m["callsign"] for m in vdl2()), "linked messages show the call sign"
+        frames = []
+        deadline = time.time() + 20
+        while time.time() < deadline and not (
+                any("acars" in f["vdl2"]["avlc"] for f in frames)
+                and any("xid" in f["vdl2"]["avlc"] for f in frames)):
+            try:
+                frames.append(json.loads(udp.recv(65536)))
+            except socket.timeout:
+                pass
+        assert any("xid" in f["vdl2"]["avlc"] for f in frames), "a ground station's GSIF"
+        for f in frames:
+            v = f["vdl2"]
+            assert isinstance(v["t"]["sec"], int) and v["t"]["sec"] > 1.7e9
+            assert isinstance(v["freq"], int) and v["freq"] / 1e6 in VDL2_CHANNELS
+            assert isinstance(v["hdr_bits_fixed"], int) and isinstance(v["sig_level"], float)
+            avlc = v["avlc"]
+            assert avlc["src"]["status"] in ("Airborne", "On ground")
+            assert avlc["cr"] in ("Command", "Response")
+            for end in ("src", "dst"):
+                assert len(avlc[end]["addr"]) == 6 and int(avlc[end]["addr"], 16) >= 0
+            if "acars" in avlc:
+                a = avlc["acars"]
+                assert a["err"] is False and a["crc_ok"] is True
+                for key in ("reg", "mode", "label", "blk_id", "ack", "msg_text"):
+                    assert isinstance(a[key], str), (key, a)
+                aircraft = [e for e in ("src", "dst") if avlc[e]["type"] == "Aircraft"]
+                assert len(aircraft) == 1, avlc
+            if "xid" in avlc:
+                params = {p["name"]: p["value"] for p in avlc["xid"]["vdl_params"]}
+                assert avlc["xid"]["type"] == "GSIF" and "lat" in params["gs_location"]
+        with urllib.request.urlopen(d.url + "/metrics", timeout=5) as r:
+            metrics = r.read().decode()
+        sent = re.search(r"^skyspy_vdl2_json_sent(?:_total)? (\d+)", metrics, re.M)
+        assert sent and int(sent.group(1)) >= len(frames), metrics[-800:]
+    finally:
+        sio.disconnect()
+        udp.close()

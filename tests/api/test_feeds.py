@@ -120,7 +120,7 @@ def test_feeds_are_read_by_independent_consumers(daemon):
     receiver = json.loads(get("/data/receiver.json")[1])
     assert (receiver["lat"], receiver["lon"]) == (52.31, 4.76) and receiver["refresh"] == 1000
     stats = json.loads(get("/data/stats.json")[1])
-    assert stats["aircraft_with_pos"] > 0 and len(stats["sources"]) == 3  # 1090, 978, VHF
+    assert stats["aircraft_with_pos"] > 0 and len(stats["sources"]) == 4  # 1090, 978, VHF, VDL2
     kind, metrics = get("/metrics")
     assert kind.startswith("application/openmetrics-text")
     values = dict(re.findall(r"^(skyspy_[a-z_]+(?:\{[^}]*\})?) (\S+)$", metrics, re.M))
@@ -129,6 +129,7 @@ def test_feeds_are_read_by_independent_consumers(daemon):
     assert values['skyspy_sdr_healthy{band="1090",kind="simulator"}'] == "1"
     assert values['skyspy_sdr_healthy{band="978",kind="simulator"}'] == "1"
     assert values['skyspy_sdr_healthy{band="vhf",kind="simulator"}'] == "1"
+    assert values['skyspy_sdr_healthy{band="vdl2",kind="simulator"}'] == "1"
     assert float(values["skyspy_rss_bytes"]) > 1e6
     assert metrics.rstrip().endswith("# EOF")
 

@@ -61,9 +61,10 @@ def test_the_default_simulator_runs_every_band(daemon):
     try:
         sio.emit("subscribe", {"topics": ["airspace"]})
         info = request(sio, "receiver-info")["data"]
-        assert info["bands"] == ["1090", "978", "vhf"]
+        assert info["bands"] == ["1090", "978", "vhf", "vdl2"]
         assert [(s["band"], s["kind"], s["healthy"]) for s in info["sources"]] == [
-            ("1090", "simulator", True), ("978", "simulator", True), ("vhf", "simulator", True)]
+            ("1090", "simulator", True), ("978", "simulator", True), ("vhf", "simulator", True),
+            ("vdl2", "simulator", True)]
         uat = wait_for(lambda: (lambda a: a if len(a) >= 8 else None)(
             [a for a in mirror.state.values() if a.get("source_band") == "978"]), timeout=20)
         assert all(a["type"] == "uat" and a["flight"].startswith("N") for a in uat
@@ -85,7 +86,7 @@ def test_the_default_simulator_runs_every_band(daemon):
         assert tfr["expires_ms"] - tfr["received_ms"] > 2.5 * 3600 * 1000, tfr
         sdr = wait_for(lambda: (lambda t: t and t[-1][1]["system"]["sdr"])(
             mirror.named("stats:tick")), timeout=15)
-        assert set(sdr) == {"1090", "978", "vhf"}
+        assert set(sdr) == {"1090", "978", "vhf", "vdl2"}
         wait_for(lambda: mirror.named("stats:tick")[-1][1]["system"]["sdr"]["978"]["frames"] > 0,
                  timeout=15)
     finally:

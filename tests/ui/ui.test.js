@@ -192,9 +192,10 @@ test('stats: charts and the polar range plot are drawn', async () => {
   await until(page, () => /msg\/s/.test(document.getElementById('stats-now').textContent), null, 15000);
   // Each band's source, healthy, from the same stats:tick.
   const radios = await page.$$eval('#stats-radios li', (li) => li.map((l) => [l.dataset.band, l.className, l.textContent]));
-  assert.deepEqual(radios.map(([band, cls]) => [band, cls]), [['1090', 'ok'], ['978', 'ok'], ['vhf', 'ok']]);
+  assert.deepEqual(radios.map(([band, cls]) => [band, cls]), [['1090', 'ok'], ['978', 'ok'], ['vhf', 'ok'], ['vdl2', 'ok']]);
   assert.ok(radios.every(([, , text]) => /simulator/.test(text) && /frames|ACARS blocks/.test(text)), JSON.stringify(radios));
   assert.match(radios[2][2], /^VHF \(6 channels around 130\.3\d\d MHz\)/);
+  assert.match(radios[3][2], /^VDL2 \(7 channels around 136\.\d+ MHz\).*VDL2 frames/);
   const polarPainted = await page.evaluate(() => {
     const c = document.getElementById('polar');
     const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
@@ -349,7 +350,15 @@ test('ACARS: messages listed live, filtered by label and registration; a linked 
       const who = [...document.querySelectorAll('#acars .kind')].map((e) => e.textContent);
       return who.length >= 1 && who.every((x) => x.includes(r));
     }, registration);
+    // Both carriers, and the carrier filter: VDL2's messages only, each with its ground station.
+    await page.fill('#acars-filter', 'VDL2');
+    await until(page, () => {
+      const items = [...document.querySelectorAll('#acars li.acars-item')];
+      return items.length >= 1 && items.every((li) => li.dataset.source === 'vdlm2' &&
+        li.querySelector('.acars-source').textContent === 'VDL2' && /Ground station [0-9A-F]{6}/.test(li.textContent));
+    }, null, 20000);
     await page.fill('#acars-filter', '');
+    await until(page, () => document.querySelector('#acars li.acars-item[data-source="acars"]'), null, 20000);
     // A message linked to a tracked aircraft selects it: the map, and its details with its
     // own messages.
     await page.locator('#acars li.acars-item[data-icao]').first().waitFor({ timeout: 20000 });

@@ -1,22 +1,26 @@
-// The ACARS panel: the `acars` topic's messages, newest first, filtered by label, flight or
-// registration; a message linked to a tracked aircraft selects it (map and details). The
+// The ACARS panel: the `acars` topic's messages (over ACARS or VDL2), newest first, filtered
+// by label, flight, registration or carrier ("VDL2"); a message linked to a tracked aircraft selects it (map and details). The
 // details pane asks for the selected aircraft's own messages (`acars-snapshot {icao}`).
 import { el, fmtTime } from './format.js';
 
 const MAX_ITEMS = 500;
 
-/// What a message shows: time, frequency, registration, flight, label, text.
+/// What a message shows: time, carrier (ACARS or VDL2), frequency, registration, flight,
+/// label, text; for VDL2 the ground station.
 export function acarsItem(m, { onSelect, compact = false } = {}) {
   const who = [m.registration, m.flight].filter(Boolean).join(' · ');
-  return el('li', { class: 'acars-item', 'data-id': m.id, 'data-icao': m.icao_hex || undefined },
+  const vdl2 = m.source === 'vdlm2';
+  return el('li', { class: 'acars-item', 'data-id': m.id, 'data-icao': m.icao_hex || undefined, 'data-source': m.source },
     el('div', { class: 'event-head' },
       el('span', { class: 'acars-label', title: m.label_name || 'label' }, m.label),
+      !compact && el('span', { class: 'acars-source', title: vdl2 ? 'ACARS over VDL Mode 2' : 'ACARS (AM-MSK)' }, vdl2 ? 'VDL2' : 'ACARS'),
       !compact && el('span', { class: 'kind' }, who || '—'),
       !compact && el('span', { class: 'muted' }, `${m.frequency.toFixed(3)} MHz`),
       el('time', {}, fmtTime(m.timestamp))),
     m.label_name && !compact && el('p', { class: 'muted acars-name' }, m.label_name),
     m.text && el('pre', { class: 'acars-text' }, m.text),
     m.position && el('p', { class: 'muted' }, `Position ${m.position.lat.toFixed(3)}, ${m.position.lon.toFixed(3)}`),
+    !compact && m.ground_station && el('p', { class: 'muted' }, `Ground station ${m.ground_station}`),
     !compact && m.icao_hex && onSelect && el('button', {
       type: 'button', class: 'link', onclick: () => onSelect(m.icao_hex),
     }, `Show ${m.callsign || m.icao_hex.toUpperCase()}`));
@@ -56,7 +60,8 @@ export class AcarsPanel {
   matches(m) {
     const q = this.filter.value.trim().toUpperCase();
     if (!q) return true;
-    return [m.label, m.flight, m.registration, m.callsign].some((v) => v && v.toUpperCase().includes(q));
+    const carrier = m.source === 'vdlm2' ? 'VDL2' : 'ACARS';
+    return [m.label, m.flight, m.registration, m.callsign, carrier].some((v) => v && v.toUpperCase().includes(q));
   }
 
   render() {

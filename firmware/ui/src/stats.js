@@ -74,20 +74,20 @@ export class StatsPanel {
 
   /// One line per band: what feeds it, and whether it is delivering (with the reason if not).
   showRadios(sdr) {
-    // 1090, 978, then VHF: JavaScript orders integer-like keys ascending, whatever the server
-    // sent.
-    const order = { 1090: 0, 978: 1, vhf: 2 };
+    // 1090, 978, then the VHF dongles: JavaScript orders integer-like keys ascending,
+    // whatever the server sent.
+    const order = { 1090: 0, 978: 1, vhf: 2, vdl2: 3 };
     const bands = Object.entries(sdr).sort(([a], [b]) => (order[a] ?? 9) - (order[b] ?? 9));
     const rows = bands.map(([band, r]) => {
       const li = document.createElement('li');
       li.className = r.healthy ? 'ok' : 'bad';
       li.dataset.band = band;
       const what = r.device || r.description || r.kind;
-      const unit = band === 'vhf' ? 'ACARS blocks' : 'frames';
+      const unit = { vhf: 'ACARS blocks', vdl2: 'VDL2 frames' }[band] || 'frames';
       const state = r.healthy ? `${r.state}, ${r.frames} ${unit}` : `unavailable: ${r.error || r.state}`;
       const extra = r.dropped_samples ? `, ${r.dropped_samples} samples dropped` : '';
-      const name = band === 'vhf'
-        ? `VHF (${(r.channels || []).length} channels around ${(r.centre_frequency || 0).toFixed(3)} MHz)`
+      const name = r.channels
+        ? `${band === 'vdl2' ? 'VDL2' : 'VHF'} (${r.channels.length} channels around ${(r.centre_frequency || 0).toFixed(3)} MHz)`
         : `${band} MHz`;
       li.textContent = `${name} — ${what} — ${state}${extra}`;
       return li;
