@@ -943,7 +943,10 @@ mod tests {
         let e = toml::from_str::<Config>("[source]\nband = 1091\n")
             .unwrap_err()
             .to_string();
-        assert!(e.contains("1091") && e.contains("1090, 978 or vhf"), "{e}");
+        assert!(
+            e.contains("1091") && e.contains("1090, 978, vhf or vdl2"),
+            "{e}"
+        );
         let c: Config = toml::from_str("[source]\nband = 978\n").unwrap();
         let e = c.validate().unwrap_err().to_string();
         assert!(e.contains("source.band") && e.contains("replay"), "{e}");

@@ -13,6 +13,7 @@
 //! Deterministic for a seed; streaming, so the daemon's simulator runs it forever.
 
 pub mod acars;
+pub mod am;
 pub mod encode;
 pub mod fisb;
 pub mod modulate;

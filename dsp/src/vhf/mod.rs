@@ -10,6 +10,7 @@
 //! - [`acars`]: ARINC 618 ACARS (AM-MSK, 2,400 bit/s) from a channel to messages.
 
 pub mod acars;
+pub mod am;
 pub mod channelizer;
 pub mod fir;
 pub mod plan;
