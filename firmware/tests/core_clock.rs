@@ -157,7 +157,9 @@ async fn a_source_that_sends_nothing_for_two_seconds_is_stalled() {
         !report.healthy && report.state == "stalled",
         "unhealthy within 3 s: {report:?}"
     );
-    // The stats carry it too.
+    // The stats carry it too, from their next snapshot (they are published every second, on
+    // their own timer, whose phase against the stall is not this test's to fix).
+    sleep(Duration::from_millis(1100)).await;
     let stats = r.out.stats.borrow().clone();
     assert_eq!(stats.sources[0].state, "stalled");
     r.blocks.send(live_block(10.0)).await.expect("core");
