@@ -162,7 +162,7 @@ for (const [name, transports] of Object.entries(TRANSPORTS)) {
       assert.ok(hz >= 3.5 && hz <= 5.3, `aircraft at ${hz} Hz with rates.aircraft = 5`);
       const info = await request(m.socket, 'receiver-info');
       assert.equal(info.request_type, 'receiver-info');
-      assert.deepEqual(info.data.sources.map((s) => [s.band, s.kind]), [['1090', 'simulator'], ['978', 'simulator']]);
+      assert.deepEqual(info.data.sources.map((s) => [s.band, s.kind]), [['1090', 'simulator'], ['978', 'simulator'], ['vhf', 'simulator'], ['vdl2', 'simulator']]);
       const bad = await request(m.socket, 'aircraft-track', { icao: 'nope' });
       assert.equal(bad.error.code, 'invalid_params');
       assert.equal(bad.error.message, 'params.icao must be 6 hex digits');
