@@ -305,13 +305,11 @@ impl TestSet {
     /// and `first`.
     pub fn render_into(&self, first: u64, out: &mut [Complex32], noise_dbfs: f64, seed: u64) {
         let noise_power = 10f64.powf(noise_dbfs / 10.0);
-        let sigma = (noise_power / 2.0).sqrt() as f32;
-        let mut rng = SmallRng::seed_from_u64(seed ^ 0x0a15e ^ first.wrapping_mul(0x9e37_79b9));
-        for v in out.iter_mut() {
-            let i: f32 = rng.sample(rand_distr::StandardNormal);
-            let q: f32 = rng.sample(rand_distr::StandardNormal);
-            *v = Complex32::new(sigma * i, sigma * q);
-        }
+        super::Noise::new(
+            noise_power,
+            seed ^ 0x0a15e ^ first.wrapping_mul(0x9e37_79b9),
+        )
+        .fill(out);
         let (t0, t1) = (
             first as f64 / self.rate,
             (first + out.len() as u64) as f64 / self.rate,
@@ -380,6 +378,7 @@ pub struct AcarsTraffic {
     active: Vec<AcarsBurst>,
     next_sample: u64,
     buf: Vec<Complex32>,
+    noise: super::Noise,
 }
 
 impl AcarsTraffic {
@@ -408,19 +407,15 @@ impl AcarsTraffic {
             active: Vec::new(),
             next_sample: 0,
             buf: Vec::new(),
+            noise: super::Noise::new(10f64.powf(-30.0 / 10.0), seed ^ 0x000a_15e0),
         }
     }
 
     /// The next `n` samples as cu8 into `iq` (appended), and the bursts that begin in them.
     pub fn next_block(&mut self, n: usize, iq: &mut Vec<u8>, sent: &mut Vec<AcarsBurst>) {
-        let sigma = (self.noise_power / 2.0).sqrt() as f32;
         let mut buf = std::mem::take(&mut self.buf);
-        buf.clear();
-        for _ in 0..n {
-            let i: f32 = self.rng.sample(rand_distr::StandardNormal);
-            let q: f32 = self.rng.sample(rand_distr::StandardNormal);
-            buf.push(Complex32::new(sigma * i, sigma * q));
-        }
+        buf.resize(n, Complex32::new(0.0, 0.0));
+        self.noise.fill(&mut buf);
         self.add_into(&mut buf, sent);
         iq.extend(
             buf.iter()

@@ -376,14 +376,13 @@ impl Noise {
         }
     }
 
-    /// Replaces `out`'s contents with `n` samples of noise.
-    pub fn fill(&mut self, out: &mut Vec<num_complex::Complex32>, n: usize) {
+    /// Overwrites `out` with noise.
+    pub fn fill(&mut self, out: &mut [num_complex::Complex32]) {
         use rand::Rng;
-        out.clear();
-        for _ in 0..n {
+        for v in out.iter_mut() {
             let i: f32 = self.rng.sample(rand_distr::StandardNormal);
             let q: f32 = self.rng.sample(rand_distr::StandardNormal);
-            out.push(num_complex::Complex32::new(self.sigma * i, self.sigma * q));
+            *v = num_complex::Complex32::new(self.sigma * i, self.sigma * q);
         }
     }
 }

@@ -511,22 +511,12 @@ impl Vdl2TestSet {
     /// Renders samples `first..first + out.len()` into `out` (overwritten), noise included.
     pub fn render_into(&self, first: u64, out: &mut [Complex32], noise_dbfs: f64, seed: u64) {
         let noise_power = 10f64.powf(noise_dbfs / 10.0);
-        let sigma = (noise_power / 2.0).sqrt() as f32;
-        let mut rng = SmallRng::seed_from_u64(seed ^ 0x0d12e ^ first.wrapping_mul(0x9e37_79b9));
-        for v in out.iter_mut() {
-            let i: f32 = rng.sample(rand_distr::StandardNormal);
-            let q: f32 = rng.sample(rand_distr::StandardNormal);
-            *v = Complex32::new(sigma * i, sigma * q);
-        }
-        let (t0, t1) = (
-            first as f64 / self.rate,
-            (first + out.len() as u64) as f64 / self.rate,
-        );
-        for b in &self.bursts {
-            if b.start_s < t1 && b.start_s + b.duration_s() + 0.001 > t0 {
-                b.render(self.rate, noise_power, first, out);
-            }
-        }
+        super::Noise::new(
+            noise_power,
+            seed ^ 0x0d12e ^ first.wrapping_mul(0x9e37_79b9),
+        )
+        .fill(out);
+        self.add_into(first, out, noise_dbfs);
     }
 }
 

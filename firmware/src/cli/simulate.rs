@@ -2,7 +2,7 @@
 //! 1090 MHz, or (`--band vhf`) ACARS bursts on a VHF band plan.
 
 use crate::cli::CliError;
-use crate::config::{parse_rate, Band, ChannelConfig, ChannelKind, VhfCentre, VhfConfig};
+use crate::config::{Band, ChannelKind};
 use dsp::cpr::Position;
 use dsp::gen::acars::TestSet;
 use dsp::gen::quantize;
@@ -117,32 +117,14 @@ pub fn simulate(args: &SimulateArgs) -> Result<(), CliError> {
 /// ACARS bursts on a VHF plan: the recording (cu8, written a second at a time) and one truth
 /// line per burst, with the protocol's field names.
 fn acars(args: &SimulateArgs, snr_db: (f64, f64)) -> Result<(), CliError> {
-    let mut c = if args.band == Band::Vdl2 {
-        VhfConfig::vdl2()
-    } else {
-        VhfConfig::default()
-    };
-    if let Some(r) = &args.rate {
-        c.rate = r.clone();
-    }
-    if let Some(centre) = args.center.as_deref().filter(|c| *c != "auto") {
-        let hz = parse_rate(centre)
-            .ok_or_else(|| CliError::Input(format!("--center {centre:?}: not a frequency")))?;
-        c.centre = VhfCentre::Mhz(if hz < 1e4 { hz } else { hz / 1e6 });
-    }
-    if !(args.acars.is_empty() && args.vdl2.is_empty()) {
-        let channel = |kind| {
-            move |&frequency: &f64| ChannelConfig {
-                frequency,
-                kind,
-                name: None,
-            }
-        };
-        c.channels = args.acars.iter().map(channel(ChannelKind::Acars)).collect();
-        c.channels
-            .extend(args.vdl2.iter().map(channel(ChannelKind::Vdl2)));
-    }
-    let plan = c.plan("--acars/--vdl2")?;
+    let plan = crate::cli::decode::vhf::config_of(
+        args.band,
+        args.rate.as_deref(),
+        args.center.as_deref(),
+        &args.acars,
+        &args.vdl2,
+    )?
+    .plan("--acars/--vdl2")?;
     let offsets = |kind: ChannelKind| -> Vec<f64> {
         plan.channels
             .iter()

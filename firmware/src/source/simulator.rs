@@ -236,7 +236,8 @@ impl VhfSimulated {
         let n = p.block_samples();
         let (mut iq, mut acars, mut vdl2) = (Vec::with_capacity(2 * n), Vec::new(), Vec::new());
         loop {
-            self.noise.fill(&mut self.buf, n);
+            self.buf.resize(n, Complex32::new(0.0, 0.0));
+            self.noise.fill(&mut self.buf);
             acars.clear();
             vdl2.clear();
             self.acars.add_into(&mut self.buf, &mut acars);

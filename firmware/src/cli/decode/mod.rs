@@ -4,7 +4,7 @@
 
 mod modes;
 mod uat;
-mod vhf;
+pub(crate) mod vhf;
 
 use crate::cli::CliError;
 use crate::config::Band;

@@ -32,17 +32,25 @@ pub struct VhfSummary {
     pub cpu_seconds_per_iq_second: f64,
 }
 
-/// The plan the flags describe (`[radio.vhf]`'s rules: the error names the channel).
-fn config_of(args: &DecodeArgs) -> Result<VhfConfig, CliError> {
-    let mut c = if args.band == Band::Vdl2 {
+/// The VHF plan the command-line flags describe (`[radio.vhf]`'s rules, or `[radio.vdl2]`'s
+/// defaults for `--band vdl2`; the plan's errors name the channel). Shared by `decode` and
+/// `simulate`.
+pub fn config_of(
+    band: Band,
+    rate: Option<&str>,
+    center: Option<&str>,
+    acars: &[f64],
+    vdl2: &[f64],
+) -> Result<VhfConfig, CliError> {
+    let mut c = if band == Band::Vdl2 {
         VhfConfig::vdl2()
     } else {
         VhfConfig::default()
     };
-    if let Some(r) = &args.rate {
-        c.rate = r.clone();
+    if let Some(r) = rate {
+        c.rate = r.to_string();
     }
-    if let Some(centre) = &args.center {
+    if let Some(centre) = center {
         c.centre = if centre == "auto" {
             VhfCentre::Auto
         } else {
@@ -52,7 +60,7 @@ fn config_of(args: &DecodeArgs) -> Result<VhfConfig, CliError> {
             VhfCentre::Mhz(if hz < 1e4 { hz } else { hz / 1e6 })
         };
     }
-    if !(args.acars.is_empty() && args.vdl2.is_empty()) {
+    if !(acars.is_empty() && vdl2.is_empty()) {
         let channel = |kind| {
             move |&frequency: &f64| ChannelConfig {
                 frequency,
@@ -60,16 +68,23 @@ fn config_of(args: &DecodeArgs) -> Result<VhfConfig, CliError> {
                 name: None,
             }
         };
-        c.channels = args.acars.iter().map(channel(ChannelKind::Acars)).collect();
+        c.channels = acars.iter().map(channel(ChannelKind::Acars)).collect();
         c.channels
-            .extend(args.vdl2.iter().map(channel(ChannelKind::Vdl2)));
+            .extend(vdl2.iter().map(channel(ChannelKind::Vdl2)));
     }
     Ok(c)
 }
 
 pub fn decode(args: &DecodeArgs) -> Result<(), CliError> {
     let cpu0 = cpu_time::ProcessTime::try_now().ok();
-    let plan = config_of(args)?.plan("--acars/--vdl2")?;
+    let plan = config_of(
+        args.band,
+        args.rate.as_deref(),
+        args.center.as_deref(),
+        &args.acars,
+        &args.vdl2,
+    )?
+    .plan("--acars/--vdl2")?;
     let mut stage = VhfStage::new(args.format, &plan).map_err(CliError::Input)?;
     let mut store = AcarsStore::new(1, f64::INFINITY);
     let tracks = TrackTable::new(TrackConfig::default());
