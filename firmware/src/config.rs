@@ -86,6 +86,7 @@ pub struct Config {
     pub feeds: FeedsConfig,
     pub alerts: AlertsConfig,
     pub acars: AcarsConfig,
+    pub audio: AudioConfig,
 }
 
 #[derive(Clone, Debug, Deserialize, serde::Serialize, PartialEq)]
@@ -229,25 +230,70 @@ pub enum ChannelKind {
     Acars,
     /// VDL Mode 2 (D8PSK at 10,500 symbols/s) on a 25 kHz channel.
     Vdl2,
+    /// Voice (double-sideband AM) on a 25 kHz or 8.33 kHz channel.
+    Am,
 }
 
 impl ChannelKind {
-    /// The channel spacing it occupies (Hz).
-    pub fn width_hz(self) -> f64 {
-        match self {
-            ChannelKind::Acars | ChannelKind::Vdl2 => 25_000.0,
-        }
-    }
-
     pub fn name(self) -> &'static str {
         match self {
             ChannelKind::Acars => "acars",
             ChannelKind::Vdl2 => "vdl2",
+            ChannelKind::Am => "am",
         }
     }
 }
 
-/// One VHF channel: `{frequency = 131.55, kind = "acars"}` (MHz).
+/// A voice channel's squelch: `"auto"` (the default: it tracks the channel's noise floor),
+/// `"open"`, `"closed"`, or the open threshold in dB over the floor (e.g. `15`).
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub enum Squelch {
+    #[default]
+    Auto,
+    Open,
+    Closed,
+    Threshold(f32),
+}
+
+impl serde::Serialize for Squelch {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        match self {
+            Squelch::Auto => s.serialize_str("auto"),
+            Squelch::Open => s.serialize_str("open"),
+            Squelch::Closed => s.serialize_str("closed"),
+            Squelch::Threshold(db) => s.serialize_f32(*db),
+        }
+    }
+}
+
+impl<'de> Deserialize<'de> for Squelch {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        #[derive(Deserialize)]
+        #[serde(untagged)]
+        enum Raw {
+            Text(String),
+            Number(f64),
+        }
+        let bad = |what: String| {
+            serde::de::Error::custom(format!(
+                "squelch must be \"auto\", \"open\", \"closed\" or dB over the floor (3–40), not {what}"
+            ))
+        };
+        match Raw::deserialize(d)? {
+            Raw::Text(t) => match t.as_str() {
+                "auto" => Ok(Squelch::Auto),
+                "open" => Ok(Squelch::Open),
+                "closed" => Ok(Squelch::Closed),
+                _ => Err(bad(format!("{t:?}"))),
+            },
+            Raw::Number(db) if (3.0..=40.0).contains(&db) => Ok(Squelch::Threshold(db as f32)),
+            Raw::Number(db) => Err(bad(db.to_string())),
+        }
+    }
+}
+
+/// One VHF channel: `{frequency = 131.55, kind = "acars"}` (MHz). A voice channel's frequency
+/// may be its 8.33 kHz label (127.105) or the exact frequency (127.10833).
 #[derive(Clone, Debug, Deserialize, serde::Serialize, PartialEq)]
 #[serde(deny_unknown_fields)]
 pub struct ChannelConfig {
@@ -256,6 +302,48 @@ pub struct ChannelConfig {
     /// A name for the UI ("KSFO Tower"); optional.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
+    /// A voice channel's squelch.
+    #[serde(default, skip_serializing_if = "is_auto")]
+    pub squelch: Squelch,
+}
+
+fn is_auto(s: &Squelch) -> bool {
+    *s == Squelch::Auto
+}
+
+impl ChannelConfig {
+    pub fn new(frequency: f64, kind: ChannelKind) -> Self {
+        Self {
+            frequency,
+            kind,
+            name: None,
+            squelch: Squelch::Auto,
+        }
+    }
+}
+
+impl PlannedChannel {
+    /// The channel as it was configured.
+    pub fn config(&self) -> ChannelConfig {
+        ChannelConfig {
+            frequency: self.label_mhz,
+            kind: self.kind,
+            name: self.name.clone(),
+            squelch: self.squelch,
+        }
+    }
+}
+
+/// A channel of a checked plan: its exact frequency and spacing.
+#[derive(Clone, Debug, PartialEq)]
+pub struct PlannedChannel {
+    /// As configured (a voice channel's label, e.g. 127.105).
+    pub label_mhz: f64,
+    pub frequency_hz: f64,
+    pub width_hz: f64,
+    pub kind: ChannelKind,
+    pub name: Option<String>,
+    pub squelch: Squelch,
 }
 
 /// The VHF band's dongle and channel plan (also the plan of a VHF replay).
@@ -331,11 +419,7 @@ impl Default for VhfConfig {
             bias_tee: false,
             channels: US_ACARS_MHZ
                 .iter()
-                .map(|&f| ChannelConfig {
-                    frequency: f,
-                    kind: ChannelKind::Acars,
-                    name: None,
-                })
+                .map(|&f| ChannelConfig::new(f, ChannelKind::Acars))
                 .collect(),
         }
     }
@@ -360,7 +444,7 @@ pub fn parse_rate(text: &str) -> Option<f64> {
 pub struct VhfPlan {
     pub centre_hz: f64,
     pub rate_hz: f64,
-    pub channels: Vec<ChannelConfig>,
+    pub channels: Vec<PlannedChannel>,
 }
 
 impl VhfPlan {
@@ -374,9 +458,9 @@ impl VhfPlan {
         for c in &self.channels {
             out.push_str(&format!(
                 "  {:>8.3} MHz  {:<6} offset {:+9.1} kHz{}\n",
-                c.frequency,
+                c.label_mhz,
                 c.kind.name(),
-                (c.frequency * 1e6 - self.centre_hz) / 1e3,
+                (c.frequency_hz - self.centre_hz) / 1e3,
                 c.name
                     .as_deref()
                     .map(|n| format!("  {n}"))
@@ -395,11 +479,7 @@ impl VhfConfig {
             rate: "2.1M".into(),
             channels: VDL2_MHZ
                 .iter()
-                .map(|&f| ChannelConfig {
-                    frequency: f,
-                    kind: ChannelKind::Vdl2,
-                    name: None,
-                })
+                .map(|&f| ChannelConfig::new(f, ChannelKind::Vdl2))
                 .collect(),
             ..Self::default()
         }
@@ -415,12 +495,33 @@ impl VhfConfig {
         if self.channels.is_empty() {
             return Err(invalid("channels: at least one channel is needed".into()));
         }
-        let planned: Vec<dsp::vhf::plan::Planned> = self
-            .channels
+        let mut channels = Vec::with_capacity(self.channels.len());
+        for c in &self.channels {
+            let (frequency_hz, width_hz) = match c.kind {
+                ChannelKind::Acars | ChannelKind::Vdl2 => (c.frequency * 1e6, 25_000.0),
+                ChannelKind::Am => dsp::vhf::am::parse_label(c.frequency)
+                    .map_err(|e| invalid(format!("channel {}: {e}", c.frequency)))?,
+            };
+            if c.kind != ChannelKind::Am && c.squelch != Squelch::Auto {
+                return Err(invalid(format!(
+                    "channel {} MHz: only a voice (am) channel has a squelch",
+                    c.frequency
+                )));
+            }
+            channels.push(PlannedChannel {
+                label_mhz: c.frequency,
+                frequency_hz,
+                width_hz,
+                kind: c.kind,
+                name: c.name.clone(),
+                squelch: c.squelch,
+            });
+        }
+        let planned: Vec<dsp::vhf::plan::Planned> = channels
             .iter()
             .map(|c| dsp::vhf::plan::Planned {
-                frequency_hz: c.frequency * 1e6,
-                width_hz: c.kind.width_hz(),
+                frequency_hz: c.frequency_hz,
+                width_hz: c.width_hz,
             })
             .collect();
         for c in &self.channels {
@@ -448,7 +549,7 @@ impl VhfConfig {
         Ok(VhfPlan {
             centre_hz,
             rate_hz,
-            channels: self.channels.clone(),
+            channels,
         })
     }
 }
@@ -521,7 +622,19 @@ pub struct SimulatorConfig {
     pub vdl2: bool,
     /// Seconds between one aircraft's ACARS messages, on average.
     pub acars_every_s: f64,
+    /// Voice on the VHF band: on `[radio.vhf]`'s voice channels, or (if it has none) on
+    /// [`SIMULATOR_VOICE`]'s, added to its plan.
+    pub voice: bool,
 }
+
+/// The voice channels the simulator adds to a VHF plan that has none: two 8.33 kHz
+/// neighbours and two 25 kHz channels among the ACARS ones (made-up names).
+pub const SIMULATOR_VOICE: [(f64, &str); 4] = [
+    (129.805, "Sim Approach"),
+    (129.810, "Sim Tower"),
+    (130.600, "Sim Ground"),
+    (130.950, "Sim ATIS"),
+];
 
 impl Default for SimulatorConfig {
     fn default() -> Self {
@@ -536,6 +649,7 @@ impl Default for SimulatorConfig {
             vhf: true,
             vdl2: true,
             acars_every_s: 60.0,
+            voice: true,
         }
     }
 }
@@ -555,6 +669,78 @@ impl Default for AcarsConfig {
         Self {
             keep: 1000,
             max_age_s: 6.0 * 3600.0,
+        }
+    }
+}
+
+/// Where voice transmissions are kept, and who transcribes them.
+#[derive(Clone, Debug, Deserialize, serde::Serialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct AudioConfig {
+    /// Clips kept in memory, at most this many MB (the oldest go first).
+    pub memory_mb: f64,
+    /// Keep clips on disk here instead (none: in memory only).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub dir: Option<std::path::PathBuf>,
+    /// The disk directory's quota (MB; the oldest clips go first).
+    pub disk_mb: f64,
+    /// Transmissions listed, at most.
+    pub keep: usize,
+    /// Live listeners at once, over every channel.
+    pub max_listeners: usize,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub transcription: Option<TranscriptionConfig>,
+}
+
+impl Default for AudioConfig {
+    fn default() -> Self {
+        Self {
+            memory_mb: 64.0,
+            dir: None,
+            disk_mb: 1024.0,
+            keep: 5000,
+            max_listeners: 16,
+            transcription: None,
+        }
+    }
+}
+
+/// An OpenAI-compatible transcription service (`POST {url}/v1/audio/transcriptions`):
+/// whisper.cpp's server, faster-whisper servers, OpenAI itself. Off unless configured.
+#[derive(Clone, Debug, Deserialize, serde::Serialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct TranscriptionConfig {
+    /// The service's base URL, e.g. "http://192.168.1.20:8000".
+    pub url: String,
+    pub model: String,
+    /// Sent as `Authorization: Bearer …` when set.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub api_key: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub language: Option<String>,
+    /// Transmissions waiting, at most (newer ones are skipped while it is full).
+    pub queue: usize,
+    /// One attempt's limit (s), and attempts after the first (with doubling backoff from
+    /// `backoff_s`).
+    pub timeout_s: f64,
+    pub retries: u32,
+    pub backoff_s: f64,
+    /// Shorter transmissions are not sent (s).
+    pub min_duration_s: f64,
+}
+
+impl Default for TranscriptionConfig {
+    fn default() -> Self {
+        Self {
+            url: String::new(),
+            model: "whisper-1".into(),
+            api_key: None,
+            language: Some("en".into()),
+            queue: 32,
+            timeout_s: 30.0,
+            retries: 2,
+            backoff_s: 1.0,
+            min_duration_s: 0.5,
         }
     }
 }
@@ -870,6 +1056,42 @@ impl Config {
         }
         if self.acars.max_age_s.is_nan() || self.acars.max_age_s <= 0.0 {
             return bad("acars.max_age_s", "must be positive");
+        }
+        let a = &self.audio;
+        if !(a.memory_mb >= 1.0 && a.memory_mb <= 4096.0) {
+            return bad("audio.memory_mb", "must be in 1..=4096");
+        }
+        if !(a.disk_mb >= 1.0 && a.disk_mb <= 1_000_000.0) {
+            return bad("audio.disk_mb", "must be in 1..=1000000");
+        }
+        if !(1..=100_000).contains(&a.keep) {
+            return bad("audio.keep", "must be in 1..=100000");
+        }
+        if !(1..=256).contains(&a.max_listeners) {
+            return bad("audio.max_listeners", "must be in 1..=256");
+        }
+        if let Some(t) = &a.transcription {
+            if !(t.url.starts_with("http://") || t.url.starts_with("https://")) {
+                return bad(
+                    "audio.transcription.url",
+                    "must be an http:// or https:// URL, e.g. http://192.168.1.20:8000",
+                );
+            }
+            if !(1..=10_000).contains(&t.queue) {
+                return bad("audio.transcription.queue", "must be in 1..=10000");
+            }
+            if !(t.timeout_s >= 1.0 && t.timeout_s <= 600.0) {
+                return bad("audio.transcription.timeout_s", "must be in 1..=600");
+            }
+            if t.retries > 10 || !(t.backoff_s >= 0.0 && t.backoff_s <= 60.0) {
+                return bad(
+                    "audio.transcription.retries",
+                    "retries must be at most 10 and backoff_s in 0..=60",
+                );
+            }
+            if !(t.min_duration_s >= 0.0 && t.min_duration_s <= 60.0) {
+                return bad("audio.transcription.min_duration_s", "must be in 0..=60");
+            }
         }
         if self.simulator.acars_every_s.is_nan() || self.simulator.acars_every_s < 1.0 {
             return bad("simulator.acars_every_s", "must be at least 1 s");

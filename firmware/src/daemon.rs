@@ -8,13 +8,14 @@
 //! ```
 
 use crate::api::{self, ApiSettings, Hub, Links};
-use crate::config::Config;
+use crate::config::{AudioConfig, Config};
 use crate::core::alerts::service::{self, RuleCmd};
 use crate::core::alerts::store::RuleStore;
-use crate::core::{Cmd, Core, CoreCounters, CoreSettings, HeardBatch};
+use crate::core::{Cmd, Core, CoreCounters, CoreSettings, HeardBatch, VoiceBatch};
 use crate::feeds::{self, Feed, FeedCounters};
 use crate::source::beast_in::{self, BeastInCounters};
 use crate::source::{Block, Source, SourceSet, SourceStatus};
+use crate::voice::{self, VoiceHub};
 use dsp::cpr::Position;
 use std::future::Future;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -92,6 +93,7 @@ impl Spine {
         let (cmd_tx, cmd_rx) = mpsc::channel(256);
         let core_task = tokio::spawn(core.run(blocks_rx, cmd_rx, stopped()));
 
+        let voice = start_voice(&config.audio, outputs.voice);
         let a = &config.api;
         let hub = Arc::new(Hub::new(
             ApiSettings {
@@ -115,15 +117,17 @@ impl Spine {
                 core_counters: counters,
                 feed_counters: Arc::new(FeedCounters::default()),
                 beast_in: Arc::new(BeastInCounters::default()),
+                voice: voice.hub.clone(),
             },
         ));
         let fanout = tokio::spawn(api::fanout::run(hub.clone(), outputs.events, stopped()));
+        let audio_fanout = tokio::spawn(api::audio_ns::fanout(hub.clone(), stopped()));
         Spine {
             hub,
             blocks,
             heard: outputs.heard,
             core: cmd_tx,
-            tasks: vec![core_task, fanout],
+            tasks: vec![core_task, fanout, audio_fanout, voice.task],
             rules_task,
         }
     }
@@ -139,6 +143,40 @@ impl Spine {
         drop(self.hub);
         let _ = tokio::time::timeout(Duration::from_secs(2), self.rules_task).await;
     }
+}
+
+/// The voice service and, if configured, its transcriber.
+struct Voice {
+    hub: Arc<VoiceHub>,
+    task: JoinHandle<()>,
+}
+
+fn start_voice(config: &AudioConfig, batches: mpsc::Receiver<VoiceBatch>) -> Voice {
+    let mut config = config.clone();
+    if let Some(dir) = &config.dir {
+        if let Err(e) = std::fs::create_dir_all(dir) {
+            tracing::error!("audio.dir {}: {e}; clips stay in memory", dir.display());
+            config.dir = None;
+        }
+    }
+    let hub = Arc::new(VoiceHub::new(&config));
+    let queue =
+        config
+            .transcription
+            .as_ref()
+            .and_then(|t| match voice::transcribe::Client::new(t) {
+                Ok(client) => {
+                    let (queue, rx) = voice::transcribe::queue(t);
+                    tokio::spawn(voice::transcribe::run(hub.clone(), rx, client));
+                    Some(queue)
+                }
+                Err(e) => {
+                    tracing::error!("{e}; transmissions will not be transcribed");
+                    None
+                }
+            });
+    let task = tokio::spawn(voice::run(hub.clone(), batches, queue));
+    Voice { hub, task }
 }
 
 /// Runs the daemon with these sources (tests bring scripted ones).

@@ -15,4 +15,5 @@ pub mod daemon;
 pub mod feeds;
 mod net;
 pub mod source;
+pub mod voice;
 pub mod wall;

@@ -200,3 +200,204 @@ pub fn babble(seconds: f64, seed: u64) -> Vec<f32> {
     }
     out
 }
+
+/// A voice channel of a band plan: its centre relative to the band's and its spacing (Hz).
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct VoiceChannel {
+    pub offset_hz: f64,
+    pub width_hz: f64,
+}
+
+/// A transmitter's carrier error: 8.33 kHz radios hold about 1 ppm, 25 kHz ones 5 ppm
+/// (Annex 10 Vol. III); at 130 MHz, ±130 Hz and ±650 Hz. Drawn uniformly within half that.
+fn carrier_offset(rng: &mut SmallRng, width_hz: f64) -> f64 {
+    let limit = if width_hz < 20_000.0 { 65.0 } else { 325.0 };
+    rng.random_range(-limit..=limit)
+}
+
+/// A measured set of transmissions with exact truth: `count` of them spread over `seconds`
+/// on the channels (never two at once on one channel; neighbours overlap freely), phrases
+/// taken in turn, SNRs uniform in `snr_db`; plus `interferers` strong carriers (40 dB) on
+/// frequencies *between* the channels, which a receiver must not open for.
+pub struct VoiceTestSet {
+    pub rate: f64,
+    pub bursts: Vec<AmBurst>,
+    pub interferers: Vec<AmBurst>,
+    /// Which phrase each burst says.
+    pub phrase: Vec<usize>,
+}
+
+impl VoiceTestSet {
+    pub fn new(
+        rate: f64,
+        channels: &[VoiceChannel],
+        phrases: &[Arc<Vec<f32>>],
+        count: usize,
+        seconds: f64,
+        snr_db: (f64, f64),
+        seed: u64,
+    ) -> Self {
+        let mut rng = SmallRng::seed_from_u64(seed ^ 0x0a_u64);
+        let mut bursts = Vec::new();
+        let mut phrase = Vec::new();
+        if channels.is_empty() || phrases.is_empty() {
+            return Self {
+                rate,
+                bursts,
+                interferers: Vec::new(),
+                phrase,
+            };
+        }
+        // Each channel's transmissions in order, with at least a second between them.
+        let mut free_at = vec![0.5; channels.len()];
+        let mean_gap = (seconds * channels.len() as f64 / count.max(1) as f64).max(1.5);
+        for i in 0..count {
+            let c = rng.random_range(0..channels.len());
+            let p = i % phrases.len();
+            let audio = phrases[p].clone();
+            let length = audio.len() as f64 / 8_000.0 + 2.0 * RAMP_S;
+            let start = free_at[c] + rng.random_range(0.0..mean_gap);
+            if start + length > seconds - 0.5 {
+                continue;
+            }
+            free_at[c] = start + length + 1.0;
+            let ch = channels[c];
+            bursts.push(AmBurst {
+                audio,
+                channel_hz: ch.offset_hz,
+                width_hz: ch.width_hz,
+                start_s: start,
+                snr_db: rng.random_range(snr_db.0..=snr_db.1),
+                carrier_offset_hz: carrier_offset(&mut rng, ch.width_hz),
+                depth: 0.85,
+            });
+            phrase.push(p);
+        }
+        bursts.sort_by(|a, b| a.start_s.total_cmp(&b.start_s));
+        // Interferers: half a 25 kHz spacing beside a channel (where no channel of the set is),
+        // strong, a few seconds each.
+        let mut interferers = Vec::new();
+        for k in 0..(seconds / 30.0).ceil() as usize {
+            let ch = channels[k % channels.len()];
+            let side = if k % 2 == 0 { 1.0 } else { -1.0 };
+            let offset_hz = ch.offset_hz + side * 12_500.0;
+            if channels
+                .iter()
+                .any(|o| (o.offset_hz - offset_hz).abs() < o.width_hz)
+            {
+                continue;
+            }
+            interferers.push(AmBurst {
+                audio: phrases[k % phrases.len()].clone(),
+                channel_hz: offset_hz,
+                width_hz: 25_000.0,
+                start_s: rng.random_range(0.5..(seconds - 4.0).max(1.0)),
+                snr_db: 40.0,
+                carrier_offset_hz: 0.0,
+                depth: 0.85,
+            });
+        }
+        Self {
+            rate,
+            bursts,
+            interferers,
+            phrase,
+        }
+    }
+
+    /// Adds every transmission and interferer overlapping `out` (samples from `first`) to
+    /// it, a stream with complex noise of `noise_power` in the whole band.
+    pub fn add_into(&self, first: u64, out: &mut [Complex32], noise_power: f64) {
+        let (t0, t1) = (
+            first as f64 / self.rate,
+            (first + out.len() as u64) as f64 / self.rate,
+        );
+        for b in self.bursts.iter().chain(&self.interferers) {
+            if b.start_s < t1 && b.start_s + b.duration_s() > t0 {
+                b.render(self.rate, noise_power, first, out);
+            }
+        }
+    }
+}
+
+/// Live voice traffic for the daemon's simulator: each channel carries a transmission every
+/// `every_s` on average (never two at once), phrases in turn, at an SNR uniform in 6–30 dB.
+pub struct VoiceTraffic {
+    rate: f64,
+    channels: Vec<VoiceChannel>,
+    phrases: Vec<Arc<Vec<f32>>>,
+    next_s: Vec<f64>,
+    every_s: f64,
+    noise_power: f64,
+    rng: SmallRng,
+    active: Vec<AmBurst>,
+    next_sample: u64,
+    turn: usize,
+}
+
+impl VoiceTraffic {
+    pub fn new(
+        rate: f64,
+        channels: Vec<VoiceChannel>,
+        phrases: Vec<Arc<Vec<f32>>>,
+        every_s: f64,
+        noise_power: f64,
+        seed: u64,
+    ) -> Self {
+        let mut rng = SmallRng::seed_from_u64(seed ^ 0x0f01ce);
+        let every_s = every_s.max(2.0);
+        let next_s = channels
+            .iter()
+            .map(|_| rng.random_range(1.0..every_s))
+            .collect();
+        Self {
+            rate,
+            channels,
+            phrases,
+            next_s,
+            every_s,
+            noise_power,
+            rng,
+            active: Vec::new(),
+            next_sample: 0,
+            turn: 0,
+        }
+    }
+
+    /// Adds the next `out.len()` samples' transmissions to `out`; appends those that begin.
+    pub fn add_into(&mut self, out: &mut [Complex32], sent: &mut Vec<AmBurst>) {
+        let n = out.len();
+        let (t0, t1) = (
+            self.next_sample as f64 / self.rate,
+            (self.next_sample + n as u64) as f64 / self.rate,
+        );
+        if !self.phrases.is_empty() {
+            for (c, ch) in self.channels.iter().enumerate() {
+                if self.next_s[c] >= t1 {
+                    continue;
+                }
+                let audio = self.phrases[self.turn % self.phrases.len()].clone();
+                self.turn += 1;
+                let burst = AmBurst {
+                    audio,
+                    channel_hz: ch.offset_hz,
+                    width_hz: ch.width_hz,
+                    start_s: self.next_s[c].max(t0),
+                    snr_db: self.rng.random_range(6.0..=30.0),
+                    carrier_offset_hz: carrier_offset(&mut self.rng, ch.width_hz),
+                    depth: 0.85,
+                };
+                // Exponential gaps after the transmission ends.
+                let u: f64 = self.rng.random_range(1e-6..1.0);
+                self.next_s[c] = burst.start_s + burst.duration_s() + 1.0 - self.every_s * u.ln();
+                sent.push(burst.clone());
+                self.active.push(burst);
+            }
+        }
+        for b in &self.active {
+            b.render(self.rate, self.noise_power, self.next_sample, out);
+        }
+        self.active.retain(|b| b.start_s + b.duration_s() > t1);
+        self.next_sample += n as u64;
+    }
+}

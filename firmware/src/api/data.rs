@@ -184,6 +184,64 @@ pub async fn metrics(State(hub): State<Arc<Hub>>) -> Response {
         "Feed chunks slow clients missed",
         counter(load(&feeds.missed_chunks)),
     );
+    let voice = &hub.links.voice;
+    let v = &voice.counters;
+    let usage = voice.usage();
+    registry.register(
+        "audio_transmissions",
+        "Voice transmissions recorded",
+        counter(load(&v.transmissions)),
+    );
+    registry.register(
+        "audio_stored",
+        "Voice transmissions listed",
+        gauge(usage.transmissions as i64),
+    );
+    registry.register(
+        "audio_memory_bytes",
+        "Clip bytes in memory",
+        gauge(usage.memory_bytes as i64),
+    );
+    registry.register(
+        "audio_disk_bytes",
+        "Clip bytes on disk",
+        gauge(usage.disk_bytes as i64),
+    );
+    registry.register(
+        "audio_clips_evicted",
+        "Clips removed for space (oldest first)",
+        counter(usage.clips_evicted),
+    );
+    registry.register(
+        "audio_disk_errors",
+        "Clips that could not be written to disk (kept in memory)",
+        counter(usage.disk_errors),
+    );
+    registry.register(
+        "audio_transcriptions_pending",
+        "Transcriptions queued or under way",
+        gauge(voice.pending.load(Ordering::Relaxed) as i64),
+    );
+    registry.register(
+        "audio_transcribed",
+        "Transmissions transcribed",
+        counter(load(&v.transcribed)),
+    );
+    registry.register(
+        "audio_transcription_failures",
+        "Transcriptions that failed after their retries",
+        counter(load(&v.transcription_failures)),
+    );
+    registry.register(
+        "audio_transcription_skipped",
+        "Transmissions not transcribed: the queue was full",
+        counter(load(&v.transcription_skipped)),
+    );
+    registry.register(
+        "audio_live_chunks",
+        "Live audio chunks sent to listeners",
+        counter(load(&v.live_chunks)),
+    );
     registry.register(
         "acars_json_sent",
         "ACARS blocks sent as acarsdec JSON (UDP)",

@@ -10,9 +10,11 @@
 //! - `wire`: every payload type, encoded from the core's typed values.
 //! - `client`: one client's subscriptions, `seq`, baseline, rates, batch, token bucket.
 //! - `fanout`: the one task that turns picture changes and events into per-client sends.
-//! - `main_ns`, `requests`: the `/` namespace; `other_ns`: `/acars`, `/audio`, `/cannonball`.
+//! - `main_ns`, `requests`: the `/` namespace; `audio_ns`: `/audio` and its clips; `other_ns`:
+//!   `/acars`, `/cannonball`.
 //! - `data`: `/data/*.json` and `/metrics`; `ui`: the web UI's files.
 
+pub mod audio_ns;
 pub mod client;
 pub mod data;
 pub mod fanout;
@@ -138,6 +140,8 @@ pub struct Links {
     pub core_counters: Arc<CoreCounters>,
     pub feed_counters: Arc<FeedCounters>,
     pub beast_in: Arc<BeastInCounters>,
+    /// Voice transmissions, clips, live audio.
+    pub voice: Arc<crate::voice::VoiceHub>,
 }
 
 /// State shared by the handlers and the fan-out.
@@ -160,6 +164,8 @@ pub struct Hub {
     pub cache: Mutex<WorldCache>,
     /// Sockets of the `/acars` namespace.
     pub acars_sockets: Mutex<HashMap<Sid, socketioxide::extract::SocketRef>>,
+    /// Sockets of the `/audio` namespace.
+    pub audio_sockets: Mutex<audio_ns::AudioSockets>,
     pub started: Instant,
 }
 
@@ -177,6 +183,7 @@ impl Hub {
             stats_tick: Mutex::new((0, None)),
             cache: Mutex::new(WorldCache::default()),
             acars_sockets: Mutex::new(HashMap::new()),
+            audio_sockets: Mutex::new(audio_ns::AudioSockets::default()),
             started: Instant::now(),
         }
     }
@@ -298,11 +305,13 @@ pub fn router(hub: Arc<Hub>) -> (axum::Router, socketioxide::SocketIo) {
         .build_layer();
     main_ns::register(&io);
     other_ns::register(&io);
+    audio_ns::register(&io);
     let router = axum::Router::new()
         .route("/data/aircraft.json", axum::routing::get(data::aircraft))
         .route("/data/receiver.json", axum::routing::get(data::receiver))
         .route("/data/stats.json", axum::routing::get(data::stats))
         .route("/metrics", axum::routing::get(data::metrics))
+        .route("/audio/clips/{name}", axum::routing::get(audio_ns::clip))
         .with_state(hub.clone())
         .route("/", axum::routing::get(ui::index))
         .route("/{name}", axum::routing::get(ui::file))

@@ -6,14 +6,11 @@
 //!
 //! Not fed yet, and saying so instead of pretending:
 //!
-//! - `/audio`: needs a token in `private` and `hybrid` mode; empty snapshot; requests answer
-//!   `unknown_type` until an airband receiver lands.
 //! - `/cannonball`: `session_started` on connect; its events answer `unknown_type` until the
 //!   cannonball engine lands.
 
 use super::main_ns::{token_of, Unauthorized};
 use super::{lock, requests, Hub};
-use crate::wall::now_ms;
 use serde_json::{json, Value};
 use socketioxide::extract::{Event, SocketRef, State, TryData};
 use socketioxide::handler::ConnectHandler;
@@ -22,7 +19,6 @@ use std::sync::Arc;
 
 pub fn register(io: &SocketIo) {
     io.ns("/acars", acars.with(acars_auth));
-    io.ns("/audio", audio.with(token_unless_public));
     io.ns("/cannonball", cannonball.with(private_only));
 }
 
@@ -53,18 +49,6 @@ async fn acars_auth(
     socket.on_disconnect(async |socket: SocketRef, State(hub): State<Arc<Hub>>| {
         lock(&hub.acars_sockets).remove(&socket.id);
     });
-    Ok(())
-}
-
-async fn token_unless_public(
-    socket: SocketRef,
-    State(hub): State<Arc<Hub>>,
-    TryData(auth): TryData<Value>,
-) -> Result<(), Unauthorized> {
-    if hub.needs_token(true) && !hub.token_valid(token_of(&auth)) {
-        return Err(Unauthorized);
-    }
-    socket.on_fallback(not_yet);
     Ok(())
 }
 
@@ -131,14 +115,6 @@ async fn unknown_event(socket: SocketRef, Event(event): Event) {
         &socket,
         "error",
         &json!({"code": "unknown_type", "message": message}),
-    );
-}
-
-async fn audio(socket: SocketRef) {
-    emit(
-        &socket,
-        "audio:snapshot",
-        &json!({"recent_transmissions": [], "pending_transcriptions": 0, "timestamp": now_ms()}),
     );
 }
 

@@ -123,13 +123,14 @@ fn acars(args: &SimulateArgs, snr_db: (f64, f64)) -> Result<(), CliError> {
         args.center.as_deref(),
         &args.acars,
         &args.vdl2,
+        &[],
     )?
     .plan("--acars/--vdl2")?;
     let offsets = |kind: ChannelKind| -> Vec<f64> {
         plan.channels
             .iter()
             .filter(|ch| ch.kind == kind)
-            .map(|ch| ch.frequency * 1e6 - plan.centre_hz)
+            .map(|ch| ch.frequency_hz - plan.centre_hz)
             .collect()
     };
     let (acars_at, vdl2_at) = (offsets(ChannelKind::Acars), offsets(ChannelKind::Vdl2));

@@ -81,6 +81,21 @@ pub struct HeardVdl2 {
     pub heard: crate::source::Vdl2Heard,
 }
 
+/// What a block brought on the voice channels: whole transmissions with their wall time,
+/// and each channel's squelch, level and live audio.
+#[derive(Clone, Debug, Default)]
+pub struct VoiceBatch {
+    pub transmissions: Vec<HeardVoice>,
+    pub levels: Vec<crate::source::VoiceLevel>,
+}
+
+#[derive(Clone, Debug)]
+pub struct HeardVoice {
+    /// Wall clock of its first carrier (ms).
+    pub wall_ms: u64,
+    pub heard: crate::source::VoiceHeard,
+}
+
 /// The stats the core publishes (every stats period).
 #[derive(Clone, Debug)]
 pub struct StatsSnapshot {

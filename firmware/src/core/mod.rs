@@ -31,7 +31,8 @@ pub mod track;
 
 pub use clock::Clock;
 pub use events::{
-    CoreEvent, HeardBatch, HeardMessage, HeardUat, HeardVdl2, SafetyChange, StatsSnapshot,
+    CoreEvent, HeardBatch, HeardMessage, HeardUat, HeardVdl2, HeardVoice, SafetyChange,
+    StatsSnapshot, VoiceBatch,
 };
 pub use picture::{AircraftRecord, World};
 
@@ -62,6 +63,8 @@ const SAFETY_HISTORY: usize = 1000;
 pub const HEARD_BACKLOG: usize = 256;
 /// Events waiting for the API.
 const EVENT_QUEUE: usize = 4096;
+/// Voice batches waiting for the audio service (one per VHF block: a few seconds' worth).
+const VOICE_QUEUE: usize = 256;
 
 /// One point of an aircraft's recent trail (`aircraft-track`).
 #[derive(Clone, Debug, PartialEq)]
@@ -92,6 +95,8 @@ pub struct CoreCounters {
     pub blocks: AtomicU64,
     pub messages: AtomicU64,
     pub events_dropped: AtomicU64,
+    /// Voice batches the audio service was too far behind to take.
+    pub voice_dropped: AtomicU64,
 }
 
 pub struct CoreSettings {
@@ -129,6 +134,8 @@ pub struct CoreOutputs {
     pub events: mpsc::Receiver<CoreEvent>,
     /// Each block's traffic (sent only while someone subscribes).
     pub heard: broadcast::Sender<Arc<HeardBatch>>,
+    /// The voice channels' transmissions, levels and live audio.
+    pub voice: mpsc::Receiver<VoiceBatch>,
 }
 
 pub struct Core {
@@ -160,6 +167,7 @@ pub struct Core {
     acars_tx: watch::Sender<Arc<Vec<Arc<AcarsRecord>>>>,
     events_tx: mpsc::Sender<CoreEvent>,
     heard_tx: broadcast::Sender<Arc<HeardBatch>>,
+    voice_tx: mpsc::Sender<VoiceBatch>,
 }
 
 impl Core {
@@ -186,6 +194,7 @@ impl Core {
         let (events_tx, events) = mpsc::channel(EVENT_QUEUE);
         let (acars_tx, acars) = watch::channel(Arc::new(Vec::new()));
         let (heard_tx, _) = broadcast::channel(HEARD_BACKLOG);
+        let (voice_tx, voice) = mpsc::channel(VOICE_QUEUE);
         let current_rules = rules.borrow().clone();
         let core = Core {
             clock: Clock::new(),
@@ -217,6 +226,7 @@ impl Core {
             acars_tx,
             events_tx,
             heard_tx: heard_tx.clone(),
+            voice_tx,
         };
         let outputs = CoreOutputs {
             world,
@@ -224,6 +234,7 @@ impl Core {
             acars,
             events,
             heard: heard_tx,
+            voice,
         };
         (core, outputs)
     }
@@ -320,6 +331,22 @@ impl Core {
                 self.ingest_vdl2(h, offset, wall_now, feeding.then_some(&mut batch));
             }
             self.publish_acars();
+        }
+        if !(block.voice.is_empty() && block.voice_levels.is_empty()) {
+            let voice = VoiceBatch {
+                transmissions: block
+                    .voice
+                    .into_iter()
+                    .map(|heard| HeardVoice {
+                        wall_ms: self.clock.wall_ms(heard.t + offset, wall_now),
+                        heard,
+                    })
+                    .collect(),
+                levels: block.voice_levels,
+            };
+            if self.voice_tx.try_send(voice).is_err() {
+                self.counters.voice_dropped.fetch_add(1, Ordering::Relaxed);
+            }
         }
         if feeding {
             for mut u in block.uat_frames {

@@ -90,6 +90,38 @@ pub struct Vdl2Heard {
     pub frame: AvlcFrame,
 }
 
+/// One voice transmission as a channel heard it: squelch open to close (short gaps joined).
+#[derive(Clone, Debug)]
+pub struct VoiceHeard {
+    pub channel: usize,
+    /// The channel as configured (MHz: an 8.33 kHz channel's label) and its exact frequency.
+    pub label_mhz: f64,
+    pub frequency_hz: f64,
+    pub name: Option<std::sync::Arc<str>>,
+    /// Stream times of its first and last carrier (s).
+    pub t: f64,
+    pub end_t: f64,
+    /// The carrier over the noise in its bin at its strongest, and the floor (dB).
+    pub snr_db: f32,
+    pub floor_db: f32,
+    /// 16-bit audio at 8 kHz.
+    pub audio: std::sync::Arc<[i16]>,
+}
+
+/// A voice channel's state at the end of a block, with the audio demodulated in it (the live
+/// stream: empty while the squelch is closed).
+#[derive(Clone, Debug)]
+pub struct VoiceLevel {
+    pub channel: usize,
+    pub label_mhz: f64,
+    pub name: Option<std::sync::Arc<str>>,
+    pub open: bool,
+    /// The strongest carrier bin over the floor in the last frame (dB), and the floor.
+    pub snr_db: f32,
+    pub floor_db: f32,
+    pub live: Vec<i16>,
+}
+
 /// How a source's stream clock relates to the wall clock.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub enum Timing {
@@ -112,6 +144,8 @@ pub struct Block {
     /// From a VHF source.
     pub acars: Vec<AcarsHeard>,
     pub vdl2: Vec<Vdl2Heard>,
+    pub voice: Vec<VoiceHeard>,
+    pub voice_levels: Vec<VoiceLevel>,
     /// Stream time at the end of the block (s).
     pub stream_s: f64,
     /// The source ended with this block (a replay reached the end of its file).
@@ -129,6 +163,8 @@ impl Block {
             uat_frames: Vec::new(),
             acars: Vec::new(),
             vdl2: Vec::new(),
+            voice: Vec::new(),
+            voice_levels: Vec::new(),
             stream_s,
             end: false,
         }

@@ -15,6 +15,7 @@
 
 pub mod beast_in;
 mod block;
+pub mod phrases;
 pub mod pipeline;
 pub mod radio;
 mod replay;
@@ -23,15 +24,18 @@ mod status;
 mod uat;
 mod vhf;
 
-pub use block::{AcarsHeard, Block, FisbProduct, Heard, Timing, UatHeard, UatReceived, Vdl2Heard};
+pub use block::{
+    AcarsHeard, Block, FisbProduct, Heard, Timing, UatHeard, UatReceived, Vdl2Heard, VoiceHeard,
+    VoiceLevel,
+};
 pub use pipeline::ChainSpec;
 pub use radio::RadioSource;
 pub use replay::Replay;
 pub use simulator::{Simulated, UatSimulated, VhfSimulated};
 pub use status::{SourceReport, SourceSet, SourceStatus};
-pub use vhf::VhfStage;
+pub use vhf::{VhfHeard, VhfStage};
 
-use crate::config::{Band, Config, SourceKind};
+use crate::config::{Band, ChannelConfig, ChannelKind, Config, SourceKind};
 use dsp::cpr::Position;
 use dsp::{IqFormat, SampleRate};
 use pipeline::Pipeline;
@@ -293,6 +297,17 @@ fn simulator_sources(config: &Config) -> Result<Vec<(Source, Arc<SourceStatus>)>
         if !on {
             continue;
         }
+        let mut v = v.clone();
+        let voice = s.voice && band == Band::Vhf;
+        if voice && !v.channels.iter().any(|c| c.kind == ChannelKind::Am) {
+            v.channels
+                .extend(crate::config::SIMULATOR_VOICE.iter().map(|&(f, name)| {
+                    let mut c = ChannelConfig::new(f, ChannelKind::Am);
+                    c.name = Some(name.into());
+                    c
+                }));
+        }
+        let what = if voice { "ACARS and voice" } else { what };
         let plan = v.plan(key).map_err(|e| e.to_string())?;
         let description = format!(
             "built-in simulator: {what} from the simulated aircraft on {} channels around {:.4} MHz, through the real demodulator",

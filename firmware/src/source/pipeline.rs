@@ -11,7 +11,7 @@
 use super::block::{Block, Heard, Timing};
 use super::status::SourceStatus;
 use super::uat::UatStage;
-use super::vhf::VhfStage;
+use super::vhf::{VhfHeard, VhfStage};
 use crate::config::VhfPlan;
 use dsp::decode::decode;
 use dsp::{Frame, Receiver, RepairConfig, SampleRate};
@@ -141,7 +141,13 @@ impl<'a> Pipeline<'a> {
                 &mut block.uat_frames,
             ),
             Chain::Vhf(stage) => {
-                stage.push(bytes, last, self.base_s, &mut block.acars, &mut block.vdl2)
+                let mut heard = VhfHeard::default();
+                let n = stage.push(bytes, last, self.base_s, &mut heard);
+                block.acars = heard.acars;
+                block.vdl2 = heard.vdl2;
+                block.voice = heard.voice;
+                block.voice_levels = heard.levels;
+                n
             }
         };
         self.samples += n;

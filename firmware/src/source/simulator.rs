@@ -10,6 +10,7 @@ use crate::config::ChannelKind;
 use crate::wall;
 use dsp::cpr::Position;
 use dsp::gen::acars::{AcarsSender, AcarsTraffic};
+use dsp::gen::am::{VoiceChannel, VoiceTraffic};
 use dsp::gen::fisb::{demo_products, Station};
 use dsp::gen::uat_traffic::{FisbConfig, UatTrafficConfig, UatTrafficSim};
 use dsp::gen::vdl2::{Vdl2Sender, Vdl2Traffic};
@@ -145,6 +146,9 @@ fn fisb_products(centre: Position, now_ms: u64) -> Vec<Vec<u8>> {
     )
 }
 
+/// Seconds between one voice channel's transmissions, on average (after each ends).
+const VOICE_EVERY_S: f64 = 20.0;
+
 /// Simulated VHF traffic: the simulated 1090 MHz aircraft (the same ones, by their seed) send
 /// ACARS on the plan's ACARS channels and talk VDL2 with three ground stations on its VDL2
 /// channels, each every minute or so; flight ids are their call signs, VDL2 addresses their
@@ -152,6 +156,7 @@ fn fisb_products(centre: Position, now_ms: u64) -> Vec<Vec<u8>> {
 pub struct VhfSimulated {
     acars: AcarsTraffic,
     vdl2: Vdl2Traffic,
+    voice: VoiceTraffic,
     noise: Noise,
     buf: Vec<Complex32>,
 }
@@ -190,7 +195,7 @@ impl VhfSimulated {
             plan.channels
                 .iter()
                 .filter(|c| c.kind == kind)
-                .map(|c| c.frequency * 1e6 - plan.centre_hz)
+                .map(|c| c.frequency_hz - plan.centre_hz)
                 .collect()
         };
         let acars = AcarsTraffic::new(
@@ -223,10 +228,29 @@ impl VhfSimulated {
             acars.noise_power(),
             seed,
         );
+        let voice = VoiceTraffic::new(
+            plan.rate_hz,
+            plan.channels
+                .iter()
+                .filter(|c| c.kind == ChannelKind::Am)
+                .map(|c| VoiceChannel {
+                    offset_hz: c.frequency_hz - plan.centre_hz,
+                    width_hz: c.width_hz,
+                })
+                .collect(),
+            super::phrases::phrases()
+                .iter()
+                .map(|p| p.audio.clone())
+                .collect(),
+            VOICE_EVERY_S,
+            acars.noise_power(),
+            seed,
+        );
         let noise = Noise::new(acars.noise_power(), seed ^ 0x0f1e);
         Self {
             acars,
             vdl2,
+            voice,
             noise,
             buf: Vec::new(),
         }
@@ -235,6 +259,7 @@ impl VhfSimulated {
     pub fn run(mut self, p: &mut Pipeline) {
         let n = p.block_samples();
         let (mut iq, mut acars, mut vdl2) = (Vec::with_capacity(2 * n), Vec::new(), Vec::new());
+        let mut voice = Vec::new();
         loop {
             self.buf.resize(n, Complex32::new(0.0, 0.0));
             self.noise.fill(&mut self.buf);
@@ -242,6 +267,8 @@ impl VhfSimulated {
             vdl2.clear();
             self.acars.add_into(&mut self.buf, &mut acars);
             self.vdl2.add_into(&mut self.buf, &mut vdl2);
+            voice.clear();
+            self.voice.add_into(&mut self.buf, &mut voice);
             iq.clear();
             iq.extend(
                 self.buf

@@ -137,7 +137,7 @@ impl SourceStatus {
             channels: self
                 .plan
                 .as_ref()
-                .map(|p| p.channels.clone())
+                .map(|p| p.channels.iter().map(|c| c.config()).collect())
                 .unwrap_or_default(),
         }
     }

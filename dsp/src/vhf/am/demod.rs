@@ -40,6 +40,10 @@ pub struct Transmission {
     pub carrier_hz: f32,
 }
 
+fn to_pcm(v: f32) -> i16 {
+    (v * FULL_SCALE).clamp(-32_767.0, 32_767.0) as i16
+}
+
 /// A second-order section (RBJ's cookbook), direct form I.
 #[derive(Clone, Copy, Debug, Default)]
 struct Biquad {
@@ -165,6 +169,8 @@ struct Active {
     detector: Detector,
     /// Next channel sample to demodulate.
     at: u64,
+    /// Audio samples already handed to the live tap.
+    live_from: usize,
 }
 
 pub struct AmReceiver {
@@ -176,6 +182,8 @@ pub struct AmReceiver {
     next_frame: u64,
     active: Option<Active>,
     max_samples: u64,
+    /// Audio demodulated since the last [`AmReceiver::take_live`], if the tap is on.
+    live: Option<Vec<i16>>,
 }
 
 impl AmReceiver {
@@ -190,6 +198,21 @@ impl AmReceiver {
             next_frame: 0,
             active: None,
             max_samples: (MAX_S * rate) as u64,
+            live: None,
+        }
+    }
+
+    /// Turns the live tap on or off: while on, the audio of an open squelch (hang time
+    /// included) collects for [`AmReceiver::take_live`] as it is demodulated.
+    pub fn set_live(&mut self, on: bool) {
+        self.live = on.then(Vec::new);
+    }
+
+    /// The audio demodulated since the last call (empty while the squelch is closed or the
+    /// tap is off).
+    pub fn take_live(&mut self, out: &mut Vec<i16>) {
+        if let Some(live) = &mut self.live {
+            out.append(live);
         }
     }
 
@@ -222,6 +245,7 @@ impl AmReceiver {
                     carrier_hz: report.peak_hz,
                     detector: Detector::new(self.rate, f64::from(report.peak_hz)),
                     at: self.next_frame,
+                    live_from: 0,
                 });
             }
             if let Some(a) = &mut self.active {
@@ -235,6 +259,10 @@ impl AmReceiver {
                     a.detector.push(self.buf[(i - self.base) as usize]);
                 }
                 a.at = until;
+                if let Some(live) = &mut self.live {
+                    live.extend(a.detector.audio[a.live_from..].iter().map(|&v| to_pcm(v)));
+                    a.live_from = a.detector.audio.len();
+                }
                 if !report.open || until - a.start >= self.max_samples {
                     let done = self.active.take().map(|a| self.finish_one(a));
                     out.extend(done);
@@ -269,7 +297,7 @@ impl AmReceiver {
         let keep = ((seconds * AUDIO_RATE) as usize).min(a.detector.audio.len());
         let audio = a.detector.audio[..keep]
             .iter()
-            .map(|&v| (v * FULL_SCALE).clamp(-32_767.0, 32_767.0) as i16)
+            .map(|&v| to_pcm(v))
             .collect();
         Transmission {
             start: a.start,

@@ -39,6 +39,13 @@ pub struct DecodeArgs {
     /// with `--band vdl2` the default is the seven VDL2 channels at 2.1M).
     #[arg(long, value_delimiter = ',')]
     pub vdl2: Vec<f64>,
+    /// VHF: the voice channels, MHz, comma-separated: 25 kHz channels (118.0), 8.33 kHz
+    /// channels by label (127.105) or exact frequency (127.10833).
+    #[arg(long, value_delimiter = ',')]
+    pub am: Vec<f64>,
+    /// VHF: write each transmission's audio here (16-bit PCM WAV, 8 kHz).
+    #[arg(long)]
+    pub audio_dir: Option<PathBuf>,
     /// Print one JSON object per message instead of `*HEX;` lines.
     #[arg(long)]
     pub json: bool,
