@@ -194,7 +194,7 @@ test('stats: charts and the polar range plot are drawn', async () => {
   const radios = await page.$$eval('#stats-radios li', (li) => li.map((l) => [l.dataset.band, l.className, l.textContent]));
   assert.deepEqual(radios.map(([band, cls]) => [band, cls]), [['1090', 'ok'], ['978', 'ok'], ['vhf', 'ok'], ['vdl2', 'ok']]);
   assert.ok(radios.every(([, , text]) => /simulator/.test(text) && /frames|ACARS blocks/.test(text)), JSON.stringify(radios));
-  assert.match(radios[2][2], /^VHF \(6 channels around 130\.3\d\d MHz\)/);
+  assert.match(radios[2][2], /^VHF \(10 channels around 130\.\d+ MHz\)/);
   assert.match(radios[3][2], /^VDL2 \(7 channels around 136\.\d+ MHz\).*VDL2 frames/);
   const polarPainted = await page.evaluate(() => {
     const c = document.getElementById('polar');
@@ -445,4 +445,61 @@ test('the bundle is under 1 MB gzipped', async () => {
   writeFileSync(join(ARTIFACTS, 'bundle-size.json'), JSON.stringify({ ...sizes, total }, null, 1));
   console.log(`bundle gzipped: ${JSON.stringify(sizes)} total ${total} bytes`);
   assert.ok(total < 1_000_000, `${total} bytes gzipped`);
+});
+
+test('audio: voice channels with meters, a transmission whose clip plays, live listening', async () => {
+  const { page, requests } = await open(daemon.url);
+  try {
+    await page.click('#tab-audio');
+    // The voice channels, each with a meter and a live toggle, from `stats` (polled).
+    await until(page, () => document.querySelectorAll('#audio-channels li.audio-channel [role="meter"]').length >= 1, null, 20000);
+    assert.equal(await page.isVisible('#audio-channels-empty'), false);
+    const channels = await page.$$eval('#audio-channels li.audio-channel', (lis) => lis.map((li) => li.dataset.frequency));
+    // The first transmission takes the simulator some tens of seconds.
+    const item = page.locator('#audio-list li.audio-item').first();
+    await item.waitFor({ timeout: 60000 });
+    assert.equal(await page.isVisible('#audio-empty'), false);
+    const row = await item.evaluate((li) => ({ id: li.dataset.id, frequency: li.dataset.frequency, src: li.querySelector('button.play').dataset.src }));
+    assert.match(row.src, /^\/audio\/clips\/\d+\.flac$/);
+    assert.ok(channels.some((f) => Math.abs(Number(f) - Number(row.frequency)) < 1e-4), `${row.frequency} among ${channels}`);
+    // The clip, fetched by the page: FLAC.
+    const clip = await page.evaluate(async (src) => {
+      const r = await fetch(src);
+      const b = new Uint8Array(await r.arrayBuffer());
+      return { status: r.status, type: r.headers.get('content-type'), bytes: b.length, magic: String.fromCharCode(...b.slice(0, 4)) };
+    }, row.src);
+    assert.equal(clip.status, 200);
+    assert.match(clip.type, /^audio\/flac/);
+    assert.equal(clip.magic, 'fLaC');
+    // The play button plays it in the page's <audio> element.
+    const play = page.locator(`#audio-list li[data-id="${row.id}"] button.play`);
+    await play.click();
+    await until(page, (src) => {
+      const a = document.getElementById('audio-player');
+      return a.src.endsWith(src) && a.duration > 0;
+    }, row.src, 10000);
+    // Live: every channel's toggle (each talks every 20 s or so on average, irregularly, so
+    // one channel alone can be silent for over a minute); PCM arrives while a squelch opens.
+    const toggles = page.locator('#audio-channels button.listen');
+    const t0 = Date.now();
+    for (const toggle of await toggles.all()) {
+      await toggle.click();
+      assert.equal(await toggle.getAttribute('aria-pressed'), 'true');
+    }
+    assert.equal(await page.evaluate(() => window.__skyspyAudio.contexts), 1, 'one AudioContext, made on the first click');
+    // The server's `listening` answer names every channel.
+    await until(page, (n) => window.skyspy.audio.listening.size === n, channels.length, 5000);
+    await until(page, () => window.__skyspyAudio.liveChunks >= 1 && window.__skyspyAudio.liveBytes > 0, null, 60000);
+    const live = await page.evaluate(() => {
+      const d = window.__skyspyAudio;
+      return { chunks: d.liveChunks, bytes: d.liveBytes, type: d.pcmType, scheduled: d.scheduled, state: d.context.state };
+    });
+    assert.equal(live.type, 'ArrayBuffer', 'pcm arrives as a binary attachment');
+    console.log(`audio: first live chunk within ${((Date.now() - t0) / 1000).toFixed(1)} s: ${JSON.stringify(live)}`);
+    await shot(page, 'audio');
+    const origin = new URL(daemon.url).origin;
+    assert.deepEqual(requests.filter((u) => !u.startsWith(origin) && !u.startsWith('data:')), []);
+  } finally {
+    await page.close();
+  }
 });

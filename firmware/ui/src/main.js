@@ -12,6 +12,7 @@ import { RuleEditor } from './rules.js';
 import { StatsPanel } from './stats.js';
 import { AirspacePanel } from './airspace.js';
 import { AcarsPanel } from './acars.js';
+import { AudioPanel } from './audio.js';
 
 const conn = new Connection({ token: localStorage.getItem('skyspy.token') || '' });
 const store = new AircraftStore(conn);
@@ -36,6 +37,7 @@ const rules = new RuleEditor(conn);
 new StatsPanel(conn, { onOutline: (o) => skymap.setRangeOutline(o) });
 new AirspacePanel(conn, skymap);
 new AcarsPanel(conn, { onSelect: select, onMessage: (m) => details.acarsMessage(m) });
+const audio = new AudioPanel(conn);
 
 // Tabs (WAI-ARIA tabs pattern: arrow keys move between tabs).
 const tabs = [...document.querySelectorAll('[role="tab"]')];
@@ -48,6 +50,7 @@ function showTab(tab) {
   }
   if (tab.id === 'tab-aircraft') table.refresh();
   if (tab.id === 'tab-rules') rules.load();
+  if (tab.id === 'tab-audio') audio.show();
   window.dispatchEvent(new Event('resize'));
 }
 for (const t of tabs) {
@@ -102,4 +105,5 @@ document.addEventListener('keydown', (e) => {
 });
 
 // For tests and the curious: the live state, read-only by convention.
-window.skyspy = { conn, store, map: skymap, select: (hex) => select(hex) };
+window.skyspy = { conn, store, map: skymap, audio, select: (hex) => select(hex) };
+window.__skyspyAudio = audio.debug; // live chunks received, AudioContexts made
