@@ -281,9 +281,10 @@ impl VoiceTestSet {
             let ch = channels[k % channels.len()];
             let side = if k % 2 == 0 { 1.0 } else { -1.0 };
             let offset_hz = ch.offset_hz + side * 12_500.0;
+            // Not nearer any channel than half a 25 kHz spacing.
             if channels
                 .iter()
-                .any(|o| (o.offset_hz - offset_hz).abs() < o.width_hz)
+                .any(|o| (o.offset_hz - offset_hz).abs() < 12_000.0)
             {
                 continue;
             }

@@ -5,6 +5,7 @@ use crate::cli::CliError;
 use crate::config::{Band, ChannelKind};
 use dsp::cpr::Position;
 use dsp::gen::acars::TestSet;
+use dsp::gen::am::{VoiceChannel, VoiceTestSet};
 use dsp::gen::quantize;
 use dsp::gen::vdl2::{Carried, Vdl2TestSet};
 use dsp::gen::{generate, TrafficConfig};
@@ -38,6 +39,15 @@ pub struct SimulateArgs {
     /// e.g. --rate 2.1M). Each burst goes on an ACARS or a VDL2 channel at random.
     #[arg(long, value_delimiter = ',')]
     pub vdl2: Vec<f64>,
+    /// VHF: voice channels, MHz, comma-separated (25 kHz channels, or 8.33 kHz ones by label
+    /// such as 127.105). With voice channels the recording carries only voice: `--bursts`
+    /// transmissions of the built-in phrases, never two at once on a channel, plus strong
+    /// carriers between the channels that a receiver must not open for.
+    #[arg(long, value_delimiter = ',')]
+    pub am: Vec<f64>,
+    /// VHF voice: write each transmission's clean audio here (16-bit WAV) for the truth.
+    #[arg(long)]
+    pub audio_dir: Option<PathBuf>,
     /// VHF: ACARS bursts in the recording.
     #[arg(long, default_value_t = 400)]
     pub bursts: usize,
@@ -76,6 +86,9 @@ pub fn simulate(args: &SimulateArgs) -> Result<(), CliError> {
     if !(args.seconds > 0.0 && args.seconds <= 3600.0) {
         return Err(CliError::Input("--seconds must be in (0, 3600]".into()));
     }
+    if args.band.is_vhf() && !args.am.is_empty() {
+        return voice(args, (lo, hi));
+    }
     if args.band.is_vhf() {
         return acars(args, (lo, hi));
     }
@@ -111,6 +124,113 @@ pub fn simulate(args: &SimulateArgs) -> Result<(), CliError> {
         w.flush()?;
     }
     eprintln!("wrote {} samples, {} replies", iq.len() / 2, sent.len());
+    Ok(())
+}
+
+/// Voice transmissions on a VHF plan: the recording and one truth line per transmission
+/// (`frequency` as labelled, `start_s`, `end_s`, `snr_db`, `text`, `audio`: the clean clip),
+/// then one per interferer (`interferer: true`).
+fn voice(args: &SimulateArgs, snr_db: (f64, f64)) -> Result<(), CliError> {
+    let plan = crate::cli::decode::vhf::config_of(
+        args.band,
+        args.rate.as_deref(),
+        args.center.as_deref(),
+        &[],
+        &[],
+        &args.am,
+    )?
+    .plan("--am")?;
+    let channels: Vec<VoiceChannel> = plan
+        .channels
+        .iter()
+        .map(|c| VoiceChannel {
+            offset_hz: c.frequency_hz - plan.centre_hz,
+            width_hz: c.width_hz,
+        })
+        .collect();
+    let phrases = crate::source::phrases::phrases();
+    let audio: Vec<_> = phrases.iter().map(|p| p.audio.clone()).collect();
+    let set = VoiceTestSet::new(
+        plan.rate_hz,
+        &channels,
+        &audio,
+        args.bursts,
+        args.seconds,
+        snr_db,
+        args.seed,
+    );
+    let noise_power = 10f64.powf(args.noise_dbfs / 10.0);
+    let mut noise = dsp::gen::Noise::new(noise_power, args.seed ^ 0x5eed);
+    let mut w = BufWriter::new(File::create(&args.output)?);
+    let total = (args.seconds * plan.rate_hz) as u64;
+    let step = (plan.rate_hz as u64 / 10).max(1);
+    let (mut iq, mut piece) = (Vec::new(), Vec::new());
+    let mut first = 0;
+    while first < total {
+        let n = step.min(total - first) as usize;
+        iq.resize(n, Complex32::new(0.0, 0.0));
+        noise.fill(&mut iq);
+        set.add_into(first, &mut iq, noise_power);
+        piece.clear();
+        piece.extend(iq.iter().flat_map(|v| [quantize(v.re), quantize(v.im)]));
+        w.write_all(&piece)?;
+        first += n as u64;
+    }
+    w.flush()?;
+    if let Some(dir) = &args.audio_dir {
+        std::fs::create_dir_all(dir)?;
+    }
+    if let Some(path) = &args.truth {
+        let label = |offset_hz: f64| {
+            plan.channels
+                .iter()
+                .find(|c| (c.frequency_hz - plan.centre_hz - offset_hz).abs() < 1.0)
+                .map(|c| c.label_mhz)
+        };
+        let mut w = BufWriter::new(File::create(path)?);
+        for (i, (b, &p)) in set.bursts.iter().zip(&set.phrase).enumerate() {
+            let clip = match &args.audio_dir {
+                Some(dir) => {
+                    let file = dir.join(format!("truth-{i:04}.wav"));
+                    let pcm: Vec<i16> = b
+                        .audio
+                        .iter()
+                        .map(|&v| (v * 32_767.0).clamp(-32_767.0, 32_767.0) as i16)
+                        .collect();
+                    std::fs::write(&file, crate::voice::clip::wav(&pcm))?;
+                    Some(file)
+                }
+                None => None,
+            };
+            let line = serde_json::json!({
+                "frequency": label(b.channel_hz),
+                "start_s": b.start_s,
+                "end_s": b.start_s + b.duration_s(),
+                "snr_db": b.snr_db,
+                "carrier_offset_hz": b.carrier_offset_hz,
+                "text": phrases[p].text,
+                "audio": clip,
+            });
+            writeln!(w, "{line}")?;
+        }
+        for b in &set.interferers {
+            let line = serde_json::json!({
+                "interferer": true,
+                "frequency_hz": plan.centre_hz + b.channel_hz,
+                "start_s": b.start_s,
+                "end_s": b.start_s + b.duration_s(),
+                "snr_db": b.snr_db,
+            });
+            writeln!(w, "{line}")?;
+        }
+        w.flush()?;
+    }
+    eprint!("{}", plan.describe());
+    eprintln!(
+        "wrote {total} samples, {} transmissions, {} interferers",
+        set.bursts.len(),
+        set.interferers.len()
+    );
     Ok(())
 }
 
