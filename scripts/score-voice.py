@@ -11,9 +11,10 @@ with `frequency` (MHz), `start_s`, `end_s` and `audio` (a 16-bit WAV at 8 kHz): 
 RTLSDR-Airband.
 
 A detection matches the transmission on its channel that it overlaps by at least half of the
-transmission; one detection per transmission (a transmission cut in two counts once, the
-piece left over as a false opening). A detection matching none is a false opening. SNR50 comes
-from the logistic fit score-acars.py uses. Audio: for each matched transmission at 15 dB and
+transmission; one detection per transmission. A detection that overlaps a transmission on
+its channel but matches none (a late opening, or the rest of a transmission cut in two) is a
+partial; one that overlaps no transmission on its channel is a false opening. SNR50 comes
+from a logistic fit like score-acars.py's (the plateau is what is found at 15 dB and up). Audio: for each matched transmission at 15 dB and
 above, the correlation of the received audio with the clean audio band-passed to
 300–3,000 Hz, at the best lag within ±30 ms of where the times put it.
 """
@@ -75,10 +76,30 @@ def correlation(clean, got, lag0, span=240):
     return max(at(lag) for lag in range(coarse - 4, coarse + 5))
 
 
+def fit(points, plateau):
+    """score-acars.py's maximum-likelihood logistic, over a wider range of centres (−30 to
+    +30 dB): a voice squelch works far below an ACARS decoder."""
+    plateau = min(max(plateau, 1e-3), 1 - 1e-6)
+
+    def loglik(mu, sc):
+        total = 0.0
+        for snr, ok in points:
+            z = max(-60.0, min(60.0, (snr - mu) / sc))
+            p = min(max(plateau / (1.0 + math.exp(-z)), 1e-9), 1 - 1e-9)
+            total += math.log(p if ok else 1 - p)
+        return total
+
+    best = max(((mu / 4, sc / 4) for mu in range(-120, 121) for sc in range(1, 25)),
+               key=lambda g: loglik(*g))
+    fine = [(best[0] + dm / 50, best[1] + ds / 50) for dm in range(-12, 13)
+            for ds in range(-12, 13) if best[1] + ds / 50 > 0.05]
+    return max(fine, key=lambda g: loglik(*g)), plateau
+
+
 def score(truth, decoded, want_audio=True):
     sent = [t for t in truth if not t.get("interferer")]
     found = {}
-    false = 0
+    false = partial = 0
     for d in decoded:
         best, overlap = None, 0.0
         for i, t in enumerate(sent):
@@ -87,13 +108,18 @@ def score(truth, decoded, want_audio=True):
             o = min(t["end_s"], d["end_s"]) - max(t["start_s"], d["start_s"])
             if o >= 0.5 * (t["end_s"] - t["start_s"]) and o > overlap:
                 best, overlap = i, o
-        if best is None:
-            false += 1
-        else:
+        if best is not None:
             found[best] = d
+        elif any(round(float(t["frequency"]), 3) == round(float(d["frequency"]), 3)
+                 and min(t["end_s"], d["end_s"]) > max(t["start_s"], d["start_s"])
+                 for t in sent):
+            partial += 1
+        else:
+            false += 1
     points = [(t["snr_db"], i in found) for i, t in enumerate(sent)]
     high = [ok for snr, ok in points if snr >= 15]
-    (mu, sc), plateau = acars.fit(points, sum(high) / max(1, len(high)))
+    # The plateau: what is found at 15 dB and above (all of it, if the set has none there).
+    (mu, sc), plateau = fit(points, sum(high) / len(high) if high else 1.0)
     corr = []
     if want_audio:
         for i, d in found.items():
@@ -110,7 +136,10 @@ def score(truth, decoded, want_audio=True):
         "detected": len(found),
         "detected_fraction": len(found) / max(1, len(sent)),
         "false": false,
+        "partial": partial,
         "snr50_db": acars.level_at(mu, sc, plateau, 0.5),
+        "snr90_db": acars.level_at(mu, sc, plateau, 0.9),
+        "lowest_snr_db": min((snr for snr, _ in points), default=None),
         "plateau": plateau,
         "correlation_15db": sum(corr) / len(corr) if corr else None,
         "correlation_pairs": len(corr),
@@ -133,8 +162,15 @@ def main():
         return
     fmt = lambda v: "none" if v is None else f"{v:.1f} dB"
     c = s["correlation_15db"]
+    # A curve centred below the set's lowest SNR is an extrapolation: say so.
+    snr50 = s["snr50_db"]
+    if snr50 is not None and s["lowest_snr_db"] is not None and snr50 < s["lowest_snr_db"]:
+        snr50_text = f"below {s['lowest_snr_db']:.1f} dB (fit {snr50:.1f})"
+    else:
+        snr50_text = fmt(snr50)
     print(f"{a.name}: {s['detected']}/{s['transmissions']} detected "
-          f"({100 * s['detected_fraction']:.1f} %), {s['false']} false, SNR50 {fmt(s['snr50_db'])}, "
+          f"({100 * s['detected_fraction']:.1f} %), {s['false']} false, {s['partial']} partial, "
+          f"SNR50 {snr50_text}, "
           f"audio correlation ≥15 dB {'none' if c is None else f'{c:.3f}'} ({s['correlation_pairs']})")
 
 

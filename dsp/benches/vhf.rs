@@ -1,5 +1,6 @@
 //! The VHF channelizer's cost per input sample as channels go 1 → 6 → 30, one ACARS channel's
-//! receiver on a busy channel, and one VDL2 channel's. `Throughput` is wideband samples.
+//! receiver on a busy channel, one VDL2 channel's, and voice bands of 1, 8 and 30 channels.
+//! `Throughput` is wideband samples.
 
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 use dsp::gen::acars::TestSet;
@@ -94,5 +95,65 @@ fn vdl2_receiver(c: &mut Criterion) {
     g.finish();
 }
 
-criterion_group!(benches, channelizer, receiver, vdl2_receiver);
+/// Voice: the channelizer and an AM receiver per channel, 1 → 8 → 30 8.33 kHz channels of a
+/// 2.4 MS/s stream, each busy about half the time (speech-like audio at 10–25 dB): the whole
+/// band's cost per wideband sample, from which the cost of one more channel follows.
+fn voice(c: &mut Criterion) {
+    use dsp::gen::am::{babble, VoiceChannel, VoiceTestSet};
+    use dsp::vhf::am::{self, AmReceiver, SquelchMode};
+    use std::sync::Arc;
+    let rate = 2_400_000.0;
+    let seconds = 3.0;
+    let phrases: Vec<Arc<Vec<f32>>> = (0..4).map(|i| Arc::new(babble(0.8, i))).collect();
+    let mut g = c.benchmark_group("voice");
+    g.sample_size(10);
+    for n in [1usize, 8, 30] {
+        let channels: Vec<VoiceChannel> = (0..n)
+            .map(|i| VoiceChannel {
+                offset_hz: -1_000_000.0 + i as f64 * 2_000_000.0 / n.max(2) as f64 + 8_333.0,
+                width_hz: am::NARROW_HZ,
+            })
+            .collect();
+        let set = VoiceTestSet::new(rate, &channels, &phrases, 2 * n, seconds, (10.0, 25.0), 5);
+        let noise = dsp::gen::acars::TestSet {
+            rate,
+            bursts: Vec::new(),
+        };
+        let mut x = noise.render(seconds, -30.0, 5);
+        set.add_into(0, &mut x, 1e-3);
+        let specs: Vec<ChannelSpec> = channels
+            .iter()
+            .map(|ch| am::channel(ch.offset_hz, rate, ch.width_hz))
+            .collect();
+        g.throughput(Throughput::Elements(x.len() as u64));
+        g.bench_function(format!("{n}_channels"), |b| {
+            b.iter(|| {
+                let mut chz = Channelizer::new(rate, &specs).unwrap();
+                let mut rx: Vec<AmReceiver> = (0..n)
+                    .map(|i| {
+                        AmReceiver::new(
+                            chz.output_rate(i),
+                            1_000.0,
+                            am::pass_hz(am::NARROW_HZ),
+                            SquelchMode::Auto,
+                        )
+                    })
+                    .collect();
+                let mut out = vec![Vec::new(); n];
+                let mut found = Vec::new();
+                for piece in x.chunks(131_072) {
+                    chz.push(piece, &mut out);
+                    for (r, o) in rx.iter_mut().zip(&mut out) {
+                        r.push(o, &mut found);
+                        o.clear();
+                    }
+                }
+                found.len()
+            })
+        });
+    }
+    g.finish();
+}
+
+criterion_group!(benches, channelizer, receiver, vdl2_receiver, voice);
 criterion_main!(benches);

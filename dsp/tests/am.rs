@@ -268,3 +268,47 @@ fn weak_carriers_are_found() {
         );
     }
 }
+
+#[test]
+fn an_8_33_khz_channel_rejects_its_neighbours_band() {
+    // A tone at each offset from the channel's centre through the channelizer: its power out,
+    // against a tone at 1 kHz (in the voice band). The neighbour's carrier sits at 8.333 kHz
+    // and its sidebands 5.333–11.333 kHz away.
+    let narrow = 25_000.0 / 3.0;
+    let centre = 100_000.0;
+    let s = spec(centre, narrow);
+    let power_out = |f: f64| {
+        let mut ch = Channelizer::new(RATE, std::slice::from_ref(&s)).expect("plan");
+        let n = 240_000;
+        let x: Vec<Complex32> = (0..n)
+            .map(|i| {
+                let ph = std::f64::consts::TAU * (centre + f) * i as f64 / RATE;
+                Complex32::from_polar(0.1, ph as f32)
+            })
+            .collect();
+        let mut out = vec![Vec::new()];
+        ch.push(&x, &mut out);
+        let y = &out[0][out[0].len() / 2..];
+        y.iter().map(|v| f64::from(v.norm_sqr())).sum::<f64>() / y.len() as f64
+    };
+    let reference = power_out(1_000.0);
+    let db = |f: f64| 10.0 * (reference / power_out(f).max(1e-30)).log10();
+    let carrier = db(narrow).min(db(-narrow));
+    let mut worst = f64::INFINITY;
+    let mut at = 0.0;
+    for k in 0..=60 {
+        let f = 5_333.0 + k as f64 * 100.0;
+        for f in [f, -f] {
+            let r = db(f);
+            if r < worst {
+                worst = r;
+                at = f;
+            }
+        }
+    }
+    println!(
+        "8.33 kHz channel: the neighbour's carrier {carrier:.1} dB down; its sidebands at least {worst:.1} dB (worst at {at:+.0} Hz)"
+    );
+    assert!(carrier > 90.0, "{carrier}");
+    assert!(worst > 60.0, "{worst} at {at}");
+}

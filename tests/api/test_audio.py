@@ -283,3 +283,34 @@ def test_a_slow_or_absent_service_fails_with_a_reason(daemon, recognizer):
         assert stats["transcription"] is True and stats["transcription_failures"] >= 1
     finally:
         sio.disconnect()
+
+
+def test_decode_writes_each_transmission_as_a_wav_with_its_times(tmp_path):
+    """`skyspy simulate --am` then `skyspy decode --am --audio-dir --json`: one object per
+    transmission with the channel as labelled, times from the file's start, and a 16-bit
+    8 kHz WAV that exists."""
+    import wave
+    from conftest import BIN
+    iq, truth, out = tmp_path / "voice.cu8", tmp_path / "truth.jsonl", tmp_path / "clips"
+    channels = "124.300,124.805,124.810"
+    subprocess.run([BIN, "simulate", str(iq), "--band", "vhf", "--rate", "2.4M", "--center",
+                    "125M", "--am", channels, "--bursts", "4", "--seconds", "12", "--snr",
+                    "15:25", "--seed", "2", "--truth", str(truth)], check=True,
+                   capture_output=True)
+    sent = [json.loads(line) for line in truth.read_text().splitlines()]
+    sent = [t for t in sent if not t.get("interferer")]
+    assert len(sent) >= 3
+    run = subprocess.run([BIN, "decode", str(iq), "--band", "vhf", "--format", "cu8", "--rate",
+                          "2.4M", "--center", "125M", "--am", channels, "--audio-dir", str(out),
+                          "--json"], check=True, capture_output=True, text=True)
+    got = [json.loads(line) for line in run.stdout.splitlines()]
+    assert len(got) == len(sent), (got, sent)
+    for g, t in zip(sorted(got, key=lambda g: g["start_s"]), sent):
+        assert g["frequency"] == t["frequency"], (g, t)
+        assert abs(g["start_s"] - t["start_s"]) < 0.1 and abs(g["end_s"] - t["end_s"]) < 0.15
+        with wave.open(g["audio"]) as w:
+            assert (w.getnchannels(), w.getsampwidth(), w.getframerate()) == (1, 2, 8000)
+            assert abs(w.getnframes() / 8000 - (g["end_s"] - g["start_s"])) < 0.1
+    bad = subprocess.run([BIN, "decode", str(iq), "--band", "vhf", "--rate", "2.4M", "--center",
+                          "125M", "--am", "124.302"], capture_output=True, text=True)
+    assert bad.returncode != 0 and "124.302" in bad.stderr and "8.33" in bad.stderr, bad.stderr

@@ -18,8 +18,9 @@
 
 use super::client::TokenBucket;
 use super::main_ns::{token_of, Unauthorized};
+use super::wire::transmission as record;
 use super::{lock, Hub};
-use crate::voice::store::{Clip, Record};
+use crate::voice::store::Clip;
 use crate::voice::{clip, VoiceEvent};
 use crate::wall::now_ms;
 use axum::extract::{Path, Query, State as AxumState};
@@ -148,30 +149,6 @@ fn admit(hub: &Hub, socket: &SocketRef) -> bool {
         "too many events: at most 10 per second (burst 30)".into(),
     );
     false
-}
-
-/// A transmission as the wire carries it.
-pub fn record(r: &Record) -> Value {
-    let mut v = json!({
-        "id": r.id,
-        "frequency": r.frequency,
-        "channel_name": r.channel_name.as_deref(),
-        "started_at": r.started_at,
-        "duration_ms": r.duration_ms,
-        "audio_url": format!("/audio/clips/{}.flac", r.id),
-        "status": r.status,
-        "snr_db": (f64::from(r.snr_db) * 10.0).round() / 10.0,
-    });
-    if let Some(t) = &r.transcript {
-        v["transcript"] = json!(t);
-    }
-    if let Some(c) = r.confidence {
-        v["confidence"] = json!((f64::from(c) * 1000.0).round() / 1000.0);
-    }
-    if let Some(e) = &r.error {
-        v["error"] = json!(e);
-    }
-    v
 }
 
 /// `topics` as a set of bits, or what was wrong with it.

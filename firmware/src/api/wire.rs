@@ -680,3 +680,28 @@ pub fn acars_snapshot(records: &[Arc<AcarsRecord>], timestamp: u64) -> Box<RawVa
         timestamp,
     })
 }
+
+/// A voice transmission as `/audio` carries it (docs/audio.md).
+pub fn transmission(r: &crate::voice::store::Record) -> serde_json::Value {
+    use serde_json::json;
+    let mut v = json!({
+        "id": r.id,
+        "frequency": r.frequency,
+        "channel_name": r.channel_name.as_deref(),
+        "started_at": r.started_at,
+        "duration_ms": r.duration_ms,
+        "audio_url": format!("/audio/clips/{}.flac", r.id),
+        "status": r.status,
+        "snr_db": (f64::from(r.snr_db) * 10.0).round() / 10.0,
+    });
+    if let Some(t) = &r.transcript {
+        v["transcript"] = json!(t);
+    }
+    if let Some(c) = r.confidence {
+        v["confidence"] = json!((f64::from(c) * 1000.0).round() / 1000.0);
+    }
+    if let Some(e) = &r.error {
+        v["error"] = json!(e);
+    }
+    v
+}

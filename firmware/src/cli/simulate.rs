@@ -48,6 +48,10 @@ pub struct SimulateArgs {
     /// VHF voice: write each transmission's clean audio here (16-bit WAV) for the truth.
     #[arg(long)]
     pub audio_dir: Option<PathBuf>,
+    /// VHF voice: modulate the phrases as spoken, without the transmitter's speech processing
+    /// (compression and clipping), as a radio without it would.
+    #[arg(long)]
+    pub raw_speech: bool,
     /// VHF: ACARS bursts in the recording.
     #[arg(long, default_value_t = 400)]
     pub bursts: usize,
@@ -149,7 +153,16 @@ fn voice(args: &SimulateArgs, snr_db: (f64, f64)) -> Result<(), CliError> {
         })
         .collect();
     let phrases = crate::source::phrases::phrases();
-    let audio: Vec<_> = phrases.iter().map(|p| p.audio.clone()).collect();
+    let audio: Vec<_> = phrases
+        .iter()
+        .map(|p| {
+            if args.raw_speech {
+                p.audio.clone()
+            } else {
+                p.transmitted.clone()
+            }
+        })
+        .collect();
     let set = VoiceTestSet::new(
         plan.rate_hz,
         &channels,

@@ -19,11 +19,13 @@ const WAVS: [&[u8]; 12] = [
 ];
 const TEXTS: &str = include_str!("../../assets/voice/phrases.tsv");
 
-/// One phrase: what is said, and the audio at 8 kHz (full scale ±1).
+/// One phrase: what is said, the audio at 8 kHz (full scale ±1) as spoken, and as a
+/// transmitter sends it (through its speech processor: `dsp::gen::am::speech_processor`).
 #[derive(Clone, Debug)]
 pub struct Phrase {
     pub text: String,
     pub audio: Arc<Vec<f32>>,
+    pub transmitted: Arc<Vec<f32>>,
 }
 
 /// The phrases, decoded once.
@@ -46,6 +48,7 @@ pub fn phrases() -> &'static [Phrase] {
                     .collect();
                 Some(Phrase {
                     text: text.to_string(),
+                    transmitted: Arc::new(dsp::gen::am::speech_processor(&audio)),
                     audio: Arc::new(audio),
                 })
             })
@@ -64,6 +67,11 @@ mod tests {
             assert!((1.5..4.0).contains(&seconds), "{}: {seconds} s", ph.text);
             assert!(ph.text.len() > 10);
             assert!(ph.audio.iter().any(|v| v.abs() > 0.5), "{}", ph.text);
+            assert_eq!(ph.transmitted.len(), ph.audio.len());
+            // Processed speech is denser: its RMS stands closer to its peak.
+            let rms = |x: &[f32]| (x.iter().map(|v| v * v).sum::<f32>() / x.len() as f32).sqrt();
+            let (raw, sent) = (rms(&ph.audio), rms(&ph.transmitted));
+            assert!(sent > 2.0 * raw, "{}: RMS {raw} → {sent}", ph.text);
         }
     }
 }

@@ -240,7 +240,7 @@ impl VhfSimulated {
                 .collect(),
             super::phrases::phrases()
                 .iter()
-                .map(|p| p.audio.clone())
+                .map(|p| p.transmitted.clone())
                 .collect(),
             VOICE_EVERY_S,
             acars.noise_power(),

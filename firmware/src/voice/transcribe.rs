@@ -225,6 +225,23 @@ fn failed(hub: &VoiceHub, id: u64, message: String) {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(256))]
+        #[test]
+        fn any_answer_parses_or_fails_with_a_reason(body in proptest::collection::vec(any::<u8>(), 0..512)) {
+            if let Err(e) = parse(&body) {
+                prop_assert!(!e.is_empty());
+            }
+        }
+
+        #[test]
+        fn json_answers_with_odd_fields_never_panic(text in ".{0,40}", lp in proptest::num::f64::ANY) {
+            let body = serde_json::json!({"text": text, "segments": [{"avg_logprob": lp}]});
+            let _ = parse(body.to_string().as_bytes());
+        }
+    }
 
     #[test]
     fn answers_parse_or_say_why_not() {

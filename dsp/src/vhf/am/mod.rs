@@ -15,6 +15,7 @@ pub use demod::{AmReceiver, Transmission};
 pub use squelch::{Squelch, SquelchMode};
 
 use super::ChannelSpec;
+use num_complex::Complex32;
 
 /// The audio's sample rate.
 pub const AUDIO_RATE: f64 = 8_000.0;
@@ -93,5 +94,86 @@ pub fn channel(offset_hz: f64, rate_hz: f64, width_hz: f64) -> ChannelSpec {
         decimation,
         pass_hz: pass_hz(width_hz),
         stop_hz: stop_hz(width_hz),
+    }
+}
+
+/// Runs arbitrary bytes through the voice parsers and receiver: as a label (a float), and as
+/// channel samples (pairs of little-endian f32: NaN, infinities and huge values included, and
+/// signed bytes) through a receiver in each squelch mode. For the fuzz target and the
+/// property tests: nothing may panic, and no transmission outgrows [`demod::MAX_S`].
+#[doc(hidden)]
+pub fn exercise(data: &[u8]) -> usize {
+    if let Some(b) = data.get(..8) {
+        let mut raw = [0u8; 8];
+        raw.copy_from_slice(b);
+        let _ = parse_label(f64::from_le_bytes(raw));
+    }
+    let floats: Vec<Complex32> = data
+        .chunks_exact(8)
+        .map(|c| {
+            let f = |i: usize| f32::from_le_bytes([c[i], c[i + 1], c[i + 2], c[i + 3]]);
+            Complex32::new(f(0), f(4))
+        })
+        .collect();
+    let bytes: Vec<Complex32> = data
+        .chunks_exact(2)
+        .map(|c| Complex32::new(f32::from(c[0] as i8) / 128.0, f32::from(c[1] as i8) / 128.0))
+        .collect();
+    let mut found = 0;
+    for (i, mode) in [
+        SquelchMode::Auto,
+        SquelchMode::Open,
+        SquelchMode::Closed,
+        SquelchMode::Threshold(3.0),
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        let mut rx = AmReceiver::new(MIN_CHANNEL_RATE, 1_000.0, pass_hz(NARROW_HZ), mode);
+        rx.set_live(i % 2 == 0);
+        let mut out = Vec::new();
+        let mut live = Vec::new();
+        for piece in [&floats, &bytes] {
+            // Repeated, so that a few bytes still fill the squelch's frames.
+            for _ in 0..4 {
+                rx.push(piece, &mut out);
+                rx.take_live(&mut live);
+            }
+        }
+        rx.finish(&mut out);
+        for t in &out {
+            assert!(t.end >= t.start);
+            assert!(t.audio.len() as f64 <= (demod::MAX_S + 1.0) * AUDIO_RATE);
+        }
+        found += out.len();
+    }
+    found
+}
+
+#[cfg(test)]
+mod tests {
+    use proptest::prelude::*;
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(48))]
+        #[test]
+        fn any_bytes_through_the_voice_receiver(data in prop_oneof![
+            proptest::collection::vec(any::<u8>(), 0..64),
+            proptest::collection::vec(any::<u8>(), 0..20_000),
+        ]) {
+            super::exercise(&data);
+        }
+    }
+
+    #[test]
+    fn non_finite_samples_open_nothing_and_panic_nowhere() {
+        let mut data = Vec::new();
+        for v in [f32::NAN, f32::INFINITY, f32::NEG_INFINITY, f32::MAX, 0.0] {
+            for _ in 0..2_000 {
+                data.extend(v.to_le_bytes());
+                data.extend(v.to_le_bytes());
+            }
+        }
+        super::exercise(&data);
     }
 }
