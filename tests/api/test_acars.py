@@ -170,7 +170,9 @@ def test_the_simulators_vdl2_names_its_aircraft_and_feeds_dumpvdl2_json(daemon):
             assert a is not None, f"{m['icao_hex']} is not a tracked aircraft"
             # Its call sign, once the track has one (when the message arrived).
             assert m["callsign"] in (None, a.get("flight", "").strip()), (a, m)
-        assert any(m["callsign"] for m in vdl2()), "linked messages show the call sign"
+        # Linked messages show the call sign once the track has one (its identification may
+        # come after the first few messages).
+        wait_for(lambda: any(m["callsign"] for m in vdl2()), timeout=30)
         frames = []
         deadline = time.time() + 20
         while time.time() < deadline and not (
