@@ -3,6 +3,8 @@
 four voice channels over /audio (python-socketio, as in tests/api), and for each transmission
 measures how long after its first carrier (`started_at`, the wall clock the core gives it)
 its first `audio:live` frame reached the client. The page adds its 150 ms playback buffer.
+It also prints the clips' size: the store's `memory_bytes` (the `stats` request) over the
+transmissions' summed `duration_ms`, against the 128 kbit/s of 8 kHz 16-bit WAV.
 
     .venv/bin/python scripts/live-delay.py [SECONDS]
 """
@@ -50,4 +52,10 @@ with lock:
         if c: delays.append(min(c) - d["started_at"])
 delays.sort()
 print(len(tx), "transmissions;", len(delays), "matched; first live audio after the first carrier (ms): min %.0f median %.0f max %.0f" % (delays[0], delays[len(delays)//2], delays[-1]))
+stats = sio.call("request", {"type": "stats", "request_id": "s"}, namespace="/audio")["data"]
+seconds = sum(d["duration_ms"] for d in tx) / 1000
+if stats["stored"] == len(tx) and seconds > 0:
+    kbit = stats["memory_bytes"] * 8 / seconds / 1000
+    print("clips: %d bytes for %.1f s of audio: %.1f kbit/s, %.0f %% of WAV"
+          % (stats["memory_bytes"], seconds, kbit, 100 * kbit / 128))
 sio.disconnect(); p.terminate(); p.wait()

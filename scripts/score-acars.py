@@ -54,8 +54,9 @@ def load_jsonl(path):
     return out
 
 
-def fit(points, plateau):
-    """Maximum-likelihood (mu, s) of the logistic curve with this plateau."""
+def fit(points, plateau, lowest_mu=-10.0, highest_mu=20.0, widest_s=4.0):
+    """Maximum-likelihood (mu, s) of the logistic curve with this plateau, the centre searched
+    over lowest_mu..highest_mu dB and the width up to widest_s dB in quarter-dB steps."""
     plateau = min(max(plateau, 1e-3), 1 - 1e-6)
 
     def loglik(mu, sc):
@@ -68,7 +69,9 @@ def fit(points, plateau):
         return total
 
     best = max(
-        ((mu / 4, sc / 4) for mu in range(-40, 81) for sc in range(1, 17)),
+        ((mu / 4, sc / 4)
+         for mu in range(round(4 * lowest_mu), round(4 * highest_mu) + 1)
+         for sc in range(1, round(4 * widest_s) + 1)),
         key=lambda g: loglik(*g),
     )
     fine = [

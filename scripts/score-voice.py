@@ -76,26 +76,6 @@ def correlation(clean, got, lag0, span=240):
     return max(at(lag) for lag in range(coarse - 4, coarse + 5))
 
 
-def fit(points, plateau):
-    """score-acars.py's maximum-likelihood logistic, over a wider range of centres (−30 to
-    +30 dB): a voice squelch works far below an ACARS decoder."""
-    plateau = min(max(plateau, 1e-3), 1 - 1e-6)
-
-    def loglik(mu, sc):
-        total = 0.0
-        for snr, ok in points:
-            z = max(-60.0, min(60.0, (snr - mu) / sc))
-            p = min(max(plateau / (1.0 + math.exp(-z)), 1e-9), 1 - 1e-9)
-            total += math.log(p if ok else 1 - p)
-        return total
-
-    best = max(((mu / 4, sc / 4) for mu in range(-120, 121) for sc in range(1, 25)),
-               key=lambda g: loglik(*g))
-    fine = [(best[0] + dm / 50, best[1] + ds / 50) for dm in range(-12, 13)
-            for ds in range(-12, 13) if best[1] + ds / 50 > 0.05]
-    return max(fine, key=lambda g: loglik(*g)), plateau
-
-
 def score(truth, decoded, want_audio=True):
     sent = [t for t in truth if not t.get("interferer")]
     found = {}
@@ -119,7 +99,9 @@ def score(truth, decoded, want_audio=True):
     points = [(t["snr_db"], i in found) for i, t in enumerate(sent)]
     high = [ok for snr, ok in points if snr >= 15]
     # The plateau: what is found at 15 dB and above (all of it, if the set has none there).
-    (mu, sc), plateau = fit(points, sum(high) / len(high) if high else 1.0)
+    # A voice squelch works far below an ACARS decoder: the centre is searched over ±30 dB.
+    (mu, sc), plateau = acars.fit(points, sum(high) / len(high) if high else 1.0,
+                                  lowest_mu=-30.0, highest_mu=30.0, widest_s=6.0)
     corr = []
     if want_audio:
         for i, d in found.items():

@@ -1161,6 +1161,40 @@ mod tests {
     }
 
     #[test]
+    fn voice_channels_and_the_audio_section_say_what_is_wrong() {
+        let path = Path::new("t.toml");
+        let e = Config::parse(
+            "[[radio.vhf.channels]]\nfrequency = 127.105\nkind = \"am\"\nsquelch = \"loud\"\n",
+            path,
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(e.contains("squelch must be") && e.contains("loud"), "{e}");
+        let e = Config::parse(
+            "[[radio.vhf.channels]]\nfrequency = 127.12\nkind = \"am\"\n",
+            path,
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(e.contains("127.12") && e.contains("8.33"), "{e}");
+        let e = Config::parse(
+            "[[radio.vhf.channels]]\nfrequency = 131.55\nkind = \"acars\"\nsquelch = 15\n",
+            path,
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(e.contains("only a voice (am) channel has a squelch"), "{e}");
+        let e = Config::parse("[audio.transcription]\nurl = \"ftp://x\"\n", path)
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("audio.transcription.url"), "{e}");
+        let e = Config::parse("[audio]\nmemory_mb = 0.0\n", path)
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("audio.memory_mb"), "{e}");
+    }
+
+    #[test]
     fn band_must_be_known_and_selects_a_replay_band() {
         let e = toml::from_str::<Config>("[source]\nband = 1091\n")
             .unwrap_err()

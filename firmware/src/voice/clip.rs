@@ -5,7 +5,7 @@
 //! the UI supports plays it in an `<audio>` element, transcription services accept it, and
 //! `flacenc` is pure Rust. Airband audio at 8 kHz, 16 bits, is 128 kbit/s as WAV; its noise
 //! floor limits what FLAC's linear prediction can save: the simulator's clips come out at
-//! about 72 % of that (`docs/audio.md`). A lossy codec (Opus) would be several times smaller
+//! about 73 % of that (`docs/audio.md`). A lossy codec (Opus) would be several times smaller
 //! but has no maintained pure-Rust encoder.
 
 use super::AUDIO_RATE;
