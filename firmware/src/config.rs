@@ -87,6 +87,8 @@ pub struct Config {
     pub alerts: AlertsConfig,
     pub acars: AcarsConfig,
     pub audio: AudioConfig,
+    pub aircraft_db: AircraftDbConfig,
+    pub cannonball: CannonballConfig,
 }
 
 #[derive(Clone, Debug, Deserialize, serde::Serialize, PartialEq)]
@@ -673,6 +675,54 @@ impl Default for AcarsConfig {
     }
 }
 
+/// `[aircraft_db]`: who each address belongs to.
+#[derive(Clone, Debug, Deserialize, serde::Serialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct AircraftDbConfig {
+    /// The plane-alert-db built into the binary (about 17,000 aircraft of interest), first.
+    pub builtin: bool,
+    /// More databases, merged in order after it (tar1090-db `aircraft.csv.gz` or
+    /// plane-alert-db CSV, plain or gzip): a later file's non-empty fields win.
+    pub files: Vec<PathBuf>,
+}
+
+impl Default for AircraftDbConfig {
+    fn default() -> Self {
+        Self {
+            builtin: true,
+            files: Vec::new(),
+        }
+    }
+}
+
+/// `[cannonball]`: how `/cannonball` recognises law enforcement, beyond the database.
+#[derive(Clone, Debug, Deserialize, serde::Serialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct CannonballConfig {
+    /// Regular expressions (case-insensitive) for operators that are law enforcement, added
+    /// to the built-in ones.
+    pub operators: Vec<String>,
+    /// Regular expressions (case-insensitive) for law-enforcement call signs, added to the
+    /// built-in ones.
+    pub callsigns: Vec<String>,
+    /// ICAO type designators used for traffic and surveillance work, added to the built-in
+    /// ones.
+    pub surveillance_types: Vec<String>,
+    /// An alert of one kind for one aircraft is not repeated within this long (s).
+    pub alert_cooldown_s: f64,
+}
+
+impl Default for CannonballConfig {
+    fn default() -> Self {
+        Self {
+            operators: Vec::new(),
+            callsigns: Vec::new(),
+            surveillance_types: Vec::new(),
+            alert_cooldown_s: 600.0,
+        }
+    }
+}
+
 /// Where voice transmissions are kept, and who transcribes them.
 #[derive(Clone, Debug, Deserialize, serde::Serialize, PartialEq)]
 #[serde(deny_unknown_fields, default)]
@@ -957,6 +1007,37 @@ impl Config {
         }
         if !(-180.0..=180.0).contains(&self.receiver.lon) {
             return bad("receiver.lon", "must be within -180..180");
+        }
+        for f in &self.aircraft_db.files {
+            if let Err(e) = std::fs::metadata(f) {
+                return Err(ConfigError::Invalid {
+                    key: "aircraft_db.files",
+                    message: format!("{}: {e}", f.display()),
+                });
+            }
+        }
+        let c = &self.cannonball;
+        for (key, list) in [
+            ("cannonball.operators", &c.operators),
+            ("cannonball.callsigns", &c.callsigns),
+        ] {
+            for pattern in list {
+                if let Err(e) = regex::RegexBuilder::new(pattern)
+                    .size_limit(1 << 20)
+                    .build()
+                {
+                    return Err(ConfigError::Invalid {
+                        key,
+                        message: format!("{pattern:?} is not a usable regular expression: {e}"),
+                    });
+                }
+            }
+        }
+        if !(c.alert_cooldown_s.is_finite() && c.alert_cooldown_s >= 0.0) {
+            return bad(
+                "cannonball.alert_cooldown_s",
+                "must be a number of seconds >= 0",
+            );
         }
         if self.source.format.parse::<dsp::IqFormat>().is_err() {
             return bad("source.format", "must be cu8, cs16 or cf32");

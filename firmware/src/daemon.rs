@@ -8,7 +8,8 @@
 //! ```
 
 use crate::api::{self, ApiSettings, Hub, Links};
-use crate::config::{AudioConfig, Config};
+use crate::config::{AircraftDbConfig, AudioConfig, Config};
+use crate::core::aircraft_db::{AircraftDb, LoadError};
 use crate::core::alerts::service::{self, RuleCmd};
 use crate::core::alerts::store::RuleStore;
 use crate::core::{Cmd, Core, CoreCounters, CoreSettings, HeardBatch, VoiceBatch};
@@ -19,7 +20,7 @@ use crate::voice::{self, VoiceHub};
 use dsp::cpr::Position;
 use std::future::Future;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use tokio::net::TcpListener;
 use tokio::sync::{broadcast, mpsc, watch};
@@ -33,6 +34,27 @@ pub enum DaemonError {
     Source(String),
     #[error(transparent)]
     Io(#[from] std::io::Error),
+    /// A database file the config names cannot be read.
+    #[error(transparent)]
+    AircraftDb(#[from] LoadError),
+}
+
+/// The aircraft database the config names, loaded once per process: a daemon started again
+/// with the same files (tests start many) shares it. Each file's line counts are logged.
+pub fn aircraft_db(config: &AircraftDbConfig) -> Result<&'static AircraftDb, LoadError> {
+    type Loaded = Vec<(AircraftDbConfig, &'static AircraftDb)>;
+    static LOADED: Mutex<Loaded> = Mutex::new(Vec::new());
+    let mut loaded = LOADED.lock().unwrap_or_else(|e| e.into_inner());
+    if let Some((_, db)) = loaded.iter().find(|(c, _)| c == config) {
+        return Ok(db);
+    }
+    let (db, reports) = AircraftDb::load(config.builtin, &config.files)?;
+    for r in &reports {
+        tracing::info!("aircraft database {r}");
+    }
+    let db = db.leak();
+    loaded.push((config.clone(), db));
+    Ok(db)
 }
 
 /// Runs the daemon with the sources its config names until `shutdown` resolves.
@@ -42,6 +64,7 @@ pub async fn run(
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> Result<(), DaemonError> {
     let sources = Source::all_from_config(&config).map_err(DaemonError::Source)?;
+    aircraft_db(&config.aircraft_db)?;
     run_with_sources(listener, config, sources, shutdown).await
 }
 
@@ -85,6 +108,15 @@ impl Spine {
         let mut settings = CoreSettings::new(receiver);
         settings.acars_keep = config.acars.keep;
         settings.acars_max_age_s = config.acars.max_age_s;
+        // Read before the daemon starts (`run` fails on a bad file); a file that went bad
+        // since leaves the built-in database only.
+        settings.aircraft_db = match aircraft_db(&config.aircraft_db) {
+            Ok(db) => Some(db),
+            Err(e) => {
+                tracing::error!("{e}: using the built-in database only");
+                aircraft_db(&AircraftDbConfig::default()).ok()
+            }
+        };
         settings.stats_every =
             Duration::from_secs_f64(1.0 / config.api.stats_hz).min(Duration::from_secs(1));
         let counters = Arc::new(CoreCounters::default());

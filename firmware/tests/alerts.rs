@@ -293,3 +293,54 @@ fn a_corrupt_rule_file_is_kept_aside_and_reported() {
     );
     assert!(!path.exists());
 }
+
+/// The database's conditions, on an aircraft the built-in plane-alert-db knows (a South African
+/// Police Service PC-12, a Colombian military C295) and one it does not.
+#[test]
+fn database_conditions_match_what_the_database_says() {
+    use serde_json::json;
+    use skyspy::core::aircraft_db::AircraftDb;
+    let db = AircraftDb::builtin().leak();
+    let mut t = TrackTable::new(TrackConfig {
+        receiver: Some(HOME),
+        db: Some(db),
+        ..TrackConfig::default()
+    });
+    for icao in [0x0081A9, 0x4840D6, 0x000004] {
+        let r = encode::identification(icao, 4, 1, "TEST1");
+        t.ingest(&decode_bytes(r.data(), icao), -10.0, 0.0);
+    }
+    let fires_on = |icao: u32, rule: RuleSpec| {
+        let rule = Rule::compile(rule).expect("valid rule");
+        let key = TrackKey {
+            address: icao,
+            non_icao: false,
+        };
+        let a = t.get(&key).expect("track");
+        !AlertEngine::new()
+            .evaluate(&[rule], a, 1.0, Some(HOME))
+            .is_empty()
+    };
+    let cases = [
+        ("registration", "eq", json!("ZS-APS")),
+        ("aircraft_type", "eq", json!("pc12")),
+        ("operator", "contains", json!("police")),
+        ("military", "eq", json!(false)),
+    ];
+    for (kind, op, value) in cases {
+        assert!(
+            fires_on(0x0081A9, one(kind, op, value.clone())),
+            "{kind} {op} {value}"
+        );
+        // Not in the database: no registration, type or operator to match.
+        let unknown_fires = fires_on(0x4840D6, one(kind, op, value.clone()));
+        assert_eq!(
+            unknown_fires,
+            kind == "military",
+            "{kind} on an unknown aircraft"
+        );
+    }
+    assert!(!fires_on(0x0081A9, one("military", "eq", json!(true))));
+    // A Colombian Aerospace Force C295.
+    assert!(fires_on(0x000004, one("military", "eq", json!(true))));
+}

@@ -515,3 +515,55 @@ fn simulate_then_decode_vdl2() {
         assert_eq!(m["frequency"], t["frequency"]);
     }
 }
+
+/// The aircraft database: `run --check` loads the configured files and says what each gave
+/// (a malformed line counted, not fatal); a missing file or a corrupt gzip is a config error
+/// (exit 64) that names it.
+#[test]
+fn run_check_loads_the_aircraft_database_and_refuses_a_missing_or_corrupt_file() {
+    use std::io::Write;
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("aircraft.csv.gz");
+    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+    gz.write_all(b"a1b2c3;N123AB;C182;0001;CESSNA 182;1977;County Sheriff;\nbad line\n")
+        .unwrap();
+    let bytes = gz.finish().unwrap();
+    std::fs::write(&db, &bytes).unwrap();
+    let config = dir.path().join("skyspy.toml");
+    let write_config = |path: &std::path::Path| {
+        std::fs::write(
+            &config,
+            format!("[aircraft_db]\nfiles = [{:?}]\n", path.to_str().unwrap()),
+        )
+        .unwrap();
+    };
+    write_config(&db);
+    let o = skyspy(&["run", "--check", "--config", config.to_str().unwrap()]);
+    let out = String::from_utf8_lossy(&o.stdout);
+    assert!(
+        o.status.success(),
+        "{out}{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    assert!(
+        out.contains("aircraft.csv.gz: 1 aircraft (tar1090-db format), 1 malformed lines skipped"),
+        "{out}"
+    );
+
+    let missing = dir.path().join("nope.csv.gz");
+    write_config(&missing);
+    let o = skyspy(&["run", "--check", "--config", config.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(64));
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(
+        err.contains("aircraft_db.files") && err.contains("nope.csv.gz"),
+        "{err}"
+    );
+
+    std::fs::write(&db, &bytes[..bytes.len() - 12]).unwrap();
+    write_config(&db);
+    let o = skyspy(&["run", "--check", "--config", config.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(64));
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(err.contains("aircraft.csv.gz"), "{err}");
+}

@@ -138,6 +138,14 @@ fn field<M: SerializeMap>(
         DistanceNm => opt(m, "distance_nm", r.distance_nm, nulls),
         Bearing => opt(m, "bearing", r.bearing, nulls),
         SourceBand => m.serialize_entry("source_band", r.source_band),
+        Registration => opt(m, "r", r.registration, nulls),
+        TypeCode => opt(m, "t", r.type_code, nulls),
+        Desc => opt(m, "desc", r.description, nulls),
+        OwnOp => opt(m, "ownOp", r.owner_operator, nulls),
+        // readsb writes the year as text.
+        Year => opt(m, "year", r.year.map(|y| y.to_string()), nulls),
+        DbFlags => opt(m, "dbFlags", r.db_flags, nulls),
+        Country => opt(m, "country", r.country, nulls),
     }
 }
 
@@ -469,6 +477,7 @@ pub fn snapshot_pieces(w: &World, bytes: usize) -> Vec<(Arc<RawValue>, usize)> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use serde_json::json;
 
     fn record(address: u32) -> AircraftRecord {
         AircraftRecord {
@@ -508,6 +517,13 @@ mod tests {
             distance_nm: None,
             bearing: None,
             source_band: "1090",
+            registration: None,
+            type_code: None,
+            description: None,
+            owner_operator: None,
+            year: None,
+            db_flags: None,
+            country: None,
         }
     }
 
@@ -519,6 +535,32 @@ mod tests {
             json,
             r#"{"hex":"4840d6","type":"adsb_icao","flight":"KLM1023","alt_baro":"ground","gs":12.5,"squawk":"7700","messages":3,"seen":1.0,"source_band":"1090"}"#
         );
+    }
+
+    #[test]
+    fn database_fields_take_readsb_names_and_the_year_is_text() {
+        let mut r = record(0xa1b2c3);
+        r.registration = Some("N123AB");
+        r.type_code = Some("C182");
+        r.description = Some("CESSNA 182 Skylane");
+        r.owner_operator = Some("County Sheriff");
+        r.year = Some(1977);
+        r.db_flags = Some(2);
+        r.country = Some("United States");
+        let json = serde_json::to_value(RecordJson::whole(&r)).unwrap();
+        for (k, v) in [
+            ("r", json!("N123AB")),
+            ("t", json!("C182")),
+            ("desc", json!("CESSNA 182 Skylane")),
+            ("ownOp", json!("County Sheriff")),
+            ("year", json!("1977")),
+            ("dbFlags", json!(2)),
+            ("country", json!("United States")),
+        ] {
+            assert_eq!(json[k], v, "{k}");
+        }
+        // `type` keeps its readsb meaning: the message source.
+        assert_eq!(json["type"], "adsb_icao");
     }
 
     #[test]

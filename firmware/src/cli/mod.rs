@@ -55,6 +55,9 @@ pub enum CliError {
     Config(#[from] crate::config::ConfigError),
     #[error(transparent)]
     Setup(#[from] setup::SetupError),
+    /// An aircraft database file the config names cannot be read (EX_USAGE, as a config).
+    #[error(transparent)]
+    Database(#[from] crate::core::aircraft_db::LoadError),
 }
 
 impl From<crate::daemon::DaemonError> for CliError {
@@ -62,6 +65,7 @@ impl From<crate::daemon::DaemonError> for CliError {
         match e {
             crate::daemon::DaemonError::Source(m) => CliError::Input(m),
             crate::daemon::DaemonError::Io(e) => CliError::Io(e),
+            crate::daemon::DaemonError::AircraftDb(e) => CliError::Database(e),
         }
     }
 }
@@ -71,7 +75,7 @@ impl CliError {
         match self {
             CliError::Input(_) => 65,
             CliError::Io(_) => 74,
-            CliError::Config(_) => 64,
+            CliError::Config(_) | CliError::Database(_) => 64,
             CliError::Setup(setup::SetupError::Write { .. }) => 74,
             CliError::Setup(_) => 64,
         }

@@ -106,7 +106,23 @@ pub fn config_from(args: &RunArgs) -> Result<Config, ConfigError> {
 pub fn main(args: &RunArgs) -> Result<(), CliError> {
     let config = config_from(args)?;
     if args.check {
+        let rss = || crate::core::stats::process_usage().map_or(0.0, |u| u.rss_bytes as f64 / 1e6);
+        let rss_before = rss();
+        let (db, reports) = crate::core::aircraft_db::AircraftDb::load(
+            config.aircraft_db.builtin,
+            &config.aircraft_db.files,
+        )?;
         println!("configuration OK");
+        for r in &reports {
+            println!("aircraft database {r}");
+        }
+        println!(
+            "aircraft database: {} aircraft, index {:.1} MB; resident {:.1} MB ({:.1} MB before loading)",
+            db.len(),
+            db.heap_bytes() as f64 / 1e6,
+            rss(),
+            rss_before,
+        );
         // The VHF dongles' plans, as the channelizer will be set up (auto centre resolved).
         for (v, key) in [
             (&config.radio.vhf, "radio.vhf"),

@@ -20,6 +20,7 @@
 //! [`CoreSettings::stall`] shows unhealthy.
 
 pub mod acars;
+pub mod aircraft_db;
 pub mod airspace;
 pub mod alerts;
 pub mod clock;
@@ -110,6 +111,8 @@ pub struct CoreSettings {
     /// ACARS messages kept, and for how long (s).
     pub acars_keep: usize,
     pub acars_max_age_s: f64,
+    /// Who each address belongs to.
+    pub aircraft_db: Option<&'static aircraft_db::AircraftDb>,
 }
 
 impl CoreSettings {
@@ -121,6 +124,7 @@ impl CoreSettings {
             stall: Duration::from_secs(2),
             acars_keep: 1000,
             acars_max_age_s: 6.0 * 3600.0,
+            aircraft_db: None,
         }
     }
 }
@@ -200,6 +204,7 @@ impl Core {
             clock: Clock::new(),
             table: TrackTable::new(TrackConfig {
                 receiver: Some(settings.receiver),
+                db: settings.aircraft_db,
                 ..TrackConfig::default()
             }),
             airspace: AirspaceStore::default(),

@@ -99,6 +99,15 @@ record! {
     Bearing: bearing: Option<f64>,
     /// "1090" or "978".
     SourceBand: source_band: &'static str,
+    /// From the aircraft database (readsb's names: `r`, `t`, `desc`, `ownOp`, `year`,
+    /// `dbFlags`); the country from the address allocation.
+    Registration: registration: Option<&'static str>,
+    TypeCode: type_code: Option<&'static str>,
+    Desc: description: Option<&'static str>,
+    OwnOp: owner_operator: Option<&'static str>,
+    Year: year: Option<u16>,
+    DbFlags: db_flags: Option<u8>,
+    Country: country: Option<&'static str>,
 }
 
 impl AircraftRecord {
@@ -112,6 +121,7 @@ impl AircraftRecord {
         };
         let pos = a.position.aged();
         let on_ground = a.on_ground.get() == Some(true);
+        let db = a.identity.db;
         AircraftRecord {
             key: a.key,
             kind: record_type(a.source.get(), a.key.non_icao, a.band.get()),
@@ -158,6 +168,13 @@ impl AircraftRecord {
             } else {
                 "1090"
             },
+            registration: db.map(|e| e.registration).filter(|s| !s.is_empty()),
+            type_code: db.map(|e| e.type_code).filter(|s| !s.is_empty()),
+            description: db.map(|e| e.description).filter(|s| !s.is_empty()),
+            owner_operator: db.map(|e| e.owner_operator).filter(|s| !s.is_empty()),
+            year: db.and_then(|e| e.year),
+            db_flags: db.map(|e| e.flags).filter(|&f| f != 0),
+            country: a.identity.country.map(|c| c.name),
         }
     }
 
@@ -412,6 +429,13 @@ mod tests {
             distance_nm: None,
             bearing: None,
             source_band: "1090",
+            registration: None,
+            type_code: None,
+            description: None,
+            owner_operator: None,
+            year: None,
+            db_flags: None,
+            country: None,
         }
     }
 

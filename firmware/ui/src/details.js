@@ -7,8 +7,17 @@ import { acarsItem } from './acars.js';
 
 const ACARS_SHOWN = 10;
 
+/// readsb's dbFlags bits, as words.
+function dbFlagNames(v) {
+  const names = [[1, 'military'], [2, 'interesting'], [4, 'PIA'], [8, 'LADD']];
+  return names.filter(([bit]) => v & bit).map(([, n]) => n).join(', ');
+}
+
 const FIELDS = [
-  ['hex', 'ICAO address'], ['flight', 'Callsign'], ['squawk', 'Squawk'], ['emergency', 'Emergency'],
+  ['hex', 'ICAO address'], ['flight', 'Callsign'], ['r', 'Registration'], ['t', 'Type'],
+  ['desc', 'Aircraft'], ['ownOp', 'Owner / operator'], ['year', 'Built'],
+  ['dbFlags', 'Flags', dbFlagNames], ['country', 'Country'],
+  ['squawk', 'Squawk'], ['emergency', 'Emergency'],
   ['category', 'Category', (v) => `${v} ${categoryName(v)}`.trim()],
   ['type', 'Source'], ['alt_baro', 'Altitude (baro)', fmtAlt], ['alt_geom', 'Altitude (GNSS)', fmtAlt],
   ['gs', 'Ground speed', (v) => fmtNum(v, 0, 'kt')], ['ias', 'IAS', (v) => fmtNum(v, 0, 'kt')],

@@ -39,6 +39,9 @@ new AirspacePanel(conn, skymap);
 new AcarsPanel(conn, { onSelect: select, onMessage: (m) => details.acarsMessage(m) });
 const audio = new AudioPanel(conn);
 
+const about = document.getElementById('about');
+document.getElementById('about-open').addEventListener('click', () => about.showModal());
+
 // Tabs (WAI-ARIA tabs pattern: arrow keys move between tabs).
 const tabs = [...document.querySelectorAll('[role="tab"]')];
 function showTab(tab) {

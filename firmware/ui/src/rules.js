@@ -4,17 +4,20 @@
 import { el } from './format.js';
 
 const TYPES = ['icao', 'callsign', 'squawk', 'altitude', 'speed', 'vertical_rate', 'category',
-  'emergency', 'distance', 'geofence'];
+  'emergency', 'distance', 'geofence', 'registration', 'aircraft_type', 'operator', 'military'];
+const BOOLEAN = new Set(['emergency', 'military']);
 const NUMERIC = new Set(['altitude', 'speed', 'vertical_rate', 'distance']);
 const OPERATORS = {
   text: ['eq', 'neq', 'contains', 'startswith', 'endswith', 'regex'],
   number: ['eq', 'neq', 'lt', 'le', 'gt', 'ge'],
   emergency: ['eq', 'neq'],
+  military: ['eq', 'neq'],
   geofence: ['inside', 'entering', 'leaving'],
 };
 const PLACEHOLDER = {
   altitude: 'ft', speed: 'kt', vertical_rate: 'ft/min', distance: 'NM', squawk: '7700',
-  geofence: '{"center": [lat, lon], "radius_nm": 10}', emergency: 'general',
+  geofence: '{"center": [lat, lon], "radius_nm": 10}', emergency: 'true',
+  military: 'true', registration: 'N123AB', aircraft_type: 'C182', operator: 'sheriff',
 };
 
 function operatorsFor(type) {
@@ -222,6 +225,7 @@ export class RuleEditor {
 function parseValue(type, text) {
   const t = text.trim();
   if (NUMERIC.has(type) && t !== '' && !Number.isNaN(Number(t))) return Number(t);
+  if (BOOLEAN.has(type) && (t === 'true' || t === 'false')) return t === 'true';
   if (type === 'geofence') {
     try {
       return JSON.parse(t);

@@ -8,6 +8,8 @@ import { categoryName } from './icons.js';
 const COLUMNS = [
   { key: 'hex', label: 'Hex', get: (a) => a.hex, text: (a) => a.hex },
   { key: 'flight', label: 'Callsign', get: (a) => callsign(a), text: (a) => callsign(a) },
+  { key: 'r', label: 'Reg', get: (a) => a.r || '', text: (a) => a.r || '', title: (a) => a.ownOp || '' },
+  { key: 't', label: 'Type', get: (a) => a.t || '', text: (a) => a.t || '', title: (a) => a.desc || '' },
   { key: 'squawk', label: 'Squawk', get: (a) => a.squawk || '', text: (a) => a.squawk || '' },
   { key: 'alt_baro', label: 'Altitude', num: true, get: (a) => (a.alt_baro === 'ground' ? 0 : a.alt_baro), text: (a) => fmtAlt(a.alt_baro) },
   { key: 'gs', label: 'Speed', num: true, get: (a) => a.gs, text: (a) => fmtNum(a.gs, 0, 'kt') },
@@ -97,7 +99,8 @@ export class AircraftTable {
     const f = this.filter;
     return a.hex.includes(f) || callsign(a).toLowerCase().includes(f) ||
       (a.squawk || '').includes(f) || (a.category || '').toLowerCase() === f ||
-      (a.type || '').includes(f);
+      (a.type || '').includes(f) || (a.r || '').toLowerCase().includes(f) ||
+      (a.t || '').toLowerCase() === f || (a.ownOp || '').toLowerCase().includes(f);
   }
 
   refresh() {

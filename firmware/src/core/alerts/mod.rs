@@ -56,6 +56,7 @@ impl AlertEngine {
         let position = a.position.get();
         let emergency = matches!(a.squawk.get(), Some(7500 | 7600 | 7700))
             || a.emergency.get().is_some_and(|e| e != 0);
+        let db = a.identity.db;
         let subject = Subject {
             icao: &hex,
             callsign: flight.as_deref(),
@@ -67,6 +68,10 @@ impl AlertEngine {
             emergency,
             distance_nm: receiver.zip(position).map(|(r, p)| distance_nm(r, p)),
             position: position.map(|p| (p.lat, p.lon)),
+            registration: db.map(|e| e.registration).filter(|v| !v.is_empty()),
+            aircraft_type: db.map(|e| e.type_code).filter(|v| !v.is_empty()),
+            operator: db.map(|e| e.owner_operator).filter(|v| !v.is_empty()),
+            military: db.is_some_and(|e| e.military()),
         };
         let mut out = Vec::new();
         for rule in rules.iter().filter(|r| r.spec.enabled) {

@@ -90,6 +90,12 @@ pub struct Subject<'a> {
     pub emergency: bool,
     pub distance_nm: Option<f64>,
     pub position: Option<(f64, f64)>,
+    /// From the aircraft database: registration, ICAO type designator, owner/operator, and
+    /// whether it is military (`dbFlags` bit 1).
+    pub registration: Option<&'a str>,
+    pub aircraft_type: Option<&'a str>,
+    pub operator: Option<&'a str>,
+    pub military: bool,
 }
 
 #[derive(Clone, Debug)]
@@ -131,6 +137,9 @@ enum TextField {
     Callsign,
     Squawk,
     Category,
+    Registration,
+    AircraftType,
+    Operator,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -146,6 +155,7 @@ enum Condition {
     Text(TextField, Text),
     Number(NumField, Cmp, f64),
     Emergency(bool),
+    Military(bool),
     Geofence(Crossing, Fence),
 }
 
@@ -281,6 +291,9 @@ fn compile_condition(c: &ConditionSpec) -> Result<Condition, String> {
         "callsign" => text(TextField::Callsign),
         "squawk" => text(TextField::Squawk),
         "category" => text(TextField::Category),
+        "registration" => text(TextField::Registration),
+        "aircraft_type" => text(TextField::AircraftType),
+        "operator" => text(TextField::Operator),
         "altitude" => number(NumField::Altitude),
         "speed" => number(NumField::Speed),
         "vertical_rate" => number(NumField::VerticalRate),
@@ -296,6 +309,14 @@ fn compile_condition(c: &ConditionSpec) -> Result<Condition, String> {
                 op => Err(format!("operator: '{op}' does not apply to emergency (use eq, neq)")),
             }
         }
+        "military" => {
+            let v = c.value.as_bool().ok_or("value: military needs true or false")?;
+            match c.operator.as_str() {
+                "eq" => Ok(Condition::Military(v)),
+                "neq" => Ok(Condition::Military(!v)),
+                op => Err(format!("operator: '{op}' does not apply to military (use eq, neq)")),
+            }
+        }
         "geofence" => {
             let crossing = match c.operator.as_str() {
                 "entering" => Crossing::Entering,
@@ -306,7 +327,7 @@ fn compile_condition(c: &ConditionSpec) -> Result<Condition, String> {
             Ok(Condition::Geofence(crossing, compile_fence(&c.value)?))
         }
         other => Err(format!(
-            "type: unknown condition type '{other}' (icao, callsign, squawk, altitude, speed, vertical_rate, category, emergency, distance, geofence)"
+            "type: unknown condition type '{other}' (icao, callsign, squawk, altitude, speed, vertical_rate, category, emergency, distance, geofence, registration, aircraft_type, operator, military)"
         )),
     }
 }
@@ -369,6 +390,9 @@ fn eval(c: &Condition, s: &Subject<'_>, fences: &mut FenceMemory, index: usize) 
                 TextField::Callsign => s.callsign,
                 TextField::Squawk => s.squawk,
                 TextField::Category => s.category,
+                TextField::Registration => s.registration,
+                TextField::AircraftType => s.aircraft_type,
+                TextField::Operator => s.operator,
             };
             let Some(v) = v else { return false };
             let v = v.trim().to_lowercase();
@@ -399,6 +423,7 @@ fn eval(c: &Condition, s: &Subject<'_>, fences: &mut FenceMemory, index: usize) 
             }
         }
         Condition::Emergency(want) => s.emergency == *want,
+        Condition::Military(want) => s.military == *want,
         Condition::Geofence(crossing, fence) => {
             let Some(p) = s.position else { return false };
             let inside = fence.contains(p);

@@ -4,6 +4,7 @@
 
 use super::aged::{Field, Update};
 use super::position::{distance_nm, CprState};
+use crate::core::aircraft_db::Identity;
 use dsp::cpr::{CprFrame, CprKind, Position};
 use dsp::decode::{Message, Source};
 use dsp::uat::decode::{AddressQualifier, AirGround, SelectedAltitudeType, UatDownlink};
@@ -111,6 +112,8 @@ pub struct Aircraft {
     pub trail: heapless::Deque<(f64, Position, Option<i32>), TRAIL_LEN>,
     /// Fields changed since [`Aircraft::take_changes`].
     pub changes: u32,
+    /// Registration, type, operator and country (fixed for the track's life).
+    pub identity: Identity,
 }
 
 impl Aircraft {
@@ -150,6 +153,7 @@ impl Aircraft {
             cpr: CprState::default(),
             trail: heapless::Deque::new(),
             changes: 0,
+            identity: Identity::default(),
         }
     }
 

@@ -2,6 +2,7 @@
 //! change sets the API turns into deltas. Time is a parameter (seconds).
 
 use super::aircraft::{Aircraft, TrackKey};
+use crate::core::aircraft_db::{AircraftDb, Identity};
 use dsp::cpr::Position;
 use dsp::decode::Message;
 use std::collections::HashMap;
@@ -17,6 +18,8 @@ pub struct TrackConfig {
     /// Positions farther than this from the receiver are refused.
     pub max_range_nm: f64,
     pub receiver: Option<Position>,
+    /// Who each address belongs to (looked up when its track starts).
+    pub db: Option<&'static AircraftDb>,
 }
 
 impl Default for TrackConfig {
@@ -27,6 +30,7 @@ impl Default for TrackConfig {
             position_expire_s: 60.0,
             max_range_nm: 450.0,
             receiver: None,
+            db: None,
         }
     }
 }
@@ -87,7 +91,9 @@ impl TrackTable {
                 if self.tracks.len() >= self.config.capacity {
                     self.evict_stalest();
                 }
-                self.tracks.push(Aircraft::new(key, now));
+                let mut track = Aircraft::new(key, now);
+                track.identity = Identity::of(key.address, key.non_icao, self.config.db);
+                self.tracks.push(track);
                 self.index.insert(key, self.tracks.len() - 1);
                 self.tracks.len() - 1
             }
