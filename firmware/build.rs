@@ -24,6 +24,7 @@ fn main() {
             for p in [
                 "src",
                 "index.html",
+                "cannonball.html",
                 "build.mjs",
                 "package.json",
                 "package-lock.json",

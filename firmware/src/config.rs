@@ -627,6 +627,13 @@ pub struct SimulatorConfig {
     /// Voice on the VHF band: on `[radio.vhf]`'s voice channels, or (if it has none) on
     /// [`SIMULATOR_VOICE`]'s, added to its plan.
     pub voice: bool,
+    /// The cannonball scenario on 1090 MHz: a police helicopter circling and a police
+    /// aircraft flying a grid near the receiver, an air-ambulance helicopter and an
+    /// airliner passing (docs/cannonball.md).
+    pub cannonball: bool,
+    /// Plays the simulated 1090 MHz traffic this many times faster than real time (the
+    /// picture's clock follows it, as for a replay); only with the other simulated bands off.
+    pub speed: f64,
 }
 
 /// The voice channels the simulator adds to a VHF plan that has none: two 8.33 kHz
@@ -652,6 +659,8 @@ impl Default for SimulatorConfig {
             vdl2: true,
             acars_every_s: 60.0,
             voice: true,
+            cannonball: true,
+            speed: 1.0,
         }
     }
 }
@@ -1015,6 +1024,16 @@ impl Config {
                     message: format!("{}: {e}", f.display()),
                 });
             }
+        }
+        let sim = &self.simulator;
+        if !(sim.speed.is_finite() && (0.1..=100.0).contains(&sim.speed)) {
+            return bad("simulator.speed", "must be within 0.1..100");
+        }
+        if sim.speed != 1.0 && (sim.uat_aircraft > 0 || sim.fisb || sim.vhf || sim.vdl2) {
+            return bad(
+                "simulator.speed",
+                "plays only the 1090 MHz simulator faster: set uat_aircraft = 0 and fisb, vhf and vdl2 = false",
+            );
         }
         let c = &self.cannonball;
         for (key, list) in [

@@ -110,6 +110,7 @@ impl Spine {
         settings.acars_max_age_s = config.acars.max_age_s;
         // Read before the daemon starts (`run` fails on a bad file); a file that went bad
         // since leaves the built-in database only.
+        settings.cannonball = config.cannonball.clone();
         settings.aircraft_db = match aircraft_db(&config.aircraft_db) {
             Ok(db) => Some(db),
             Err(e) => {
@@ -138,6 +139,7 @@ impl Spine {
                 ping_timeout: Duration::from_secs_f64(a.ping_timeout_s),
                 client_queue: a.client_queue,
                 receiver: (receiver.lat, receiver.lon),
+                cannonball_cooldown: Duration::from_secs_f64(config.cannonball.alert_cooldown_s),
             },
             Links {
                 world: outputs.world,
@@ -150,6 +152,7 @@ impl Spine {
                 feed_counters: Arc::new(FeedCounters::default()),
                 beast_in: Arc::new(BeastInCounters::default()),
                 voice: voice.hub.clone(),
+                watch: outputs.watch,
             },
         ));
         let fanout = tokio::spawn(api::fanout::run(hub.clone(), outputs.events, stopped()));

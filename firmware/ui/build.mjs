@@ -1,5 +1,5 @@
 // Bundles the web UI into one directory that the skyspy binary embeds (see ../build.rs):
-// index.html, app.js, app.css and basemap.json (Natural Earth 1:50m countries from the
+// index.html, app.js, app.css, cannonball.html/.js/.css (the phone page) and basemap.json (Natural Earth 1:50m countries from the
 // world-atlas package, decoded in the browser by topojson-client). No CDN, no network at run time.
 //
 //   node build.mjs <out-dir>
@@ -17,7 +17,7 @@ if (!out) {
 mkdirSync(out, { recursive: true });
 
 await esbuild.build({
-  entryPoints: { app: join(here, 'src/main.js') },
+  entryPoints: { app: join(here, 'src/main.js'), cannonball: join(here, 'src/cannonball.js') },
   outdir: out,
   entryNames: '[name]',
   bundle: true,
@@ -29,4 +29,5 @@ await esbuild.build({
   logLevel: 'warning',
 });
 copyFileSync(join(here, 'index.html'), join(out, 'index.html'));
+copyFileSync(join(here, 'cannonball.html'), join(out, 'cannonball.html'));
 copyFileSync(join(here, 'node_modules/world-atlas/countries-50m.json'), join(out, 'basemap.json'));

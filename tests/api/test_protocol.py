@@ -239,6 +239,9 @@ def test_other_namespaces_accept_connections(daemon):
     sio, m = connect(d.url, namespace="/cannonball")
     assert wait_for(lambda: m.named("session_started"))[0][1]["session_id"]
     sio.emit("get_threats", {}, namespace="/cannonball")
+    threats = wait_for(lambda: m.named("threats"))[0][1]
+    assert threats["count"] == 0 and threats["position"] is None, "no position sent yet"
+    sio.emit("launch", {}, namespace="/cannonball")
     assert wait_for(lambda: m.named("error"))[0][1]["code"] == "unknown_type"
     sio.disconnect()
 

@@ -17,6 +17,7 @@ pub mod am;
 pub mod encode;
 pub mod fisb;
 pub mod modulate;
+pub mod path;
 pub mod uat;
 pub mod uat_traffic;
 pub mod vdl2;
@@ -84,6 +85,38 @@ pub struct Transmission {
     pub overlaps: bool,
 }
 
+/// An aircraft flying a scripted [`path::Path`] (the cannonball scenario's police
+/// helicopter, its grid search …). With `period_s`, the path starts again every period under
+/// the next address of `addresses` (so the old track expires instead of jumping).
+#[derive(Clone, Debug)]
+pub struct Scripted {
+    pub path: path::Path,
+    pub period_s: Option<f64>,
+    pub addresses: Vec<u32>,
+    pub callsigns: Vec<String>,
+}
+
+impl Scripted {
+    /// The address, call sign and state at stream time `t`.
+    pub fn at(&self, t: f64) -> (u32, &str, path::State) {
+        let (cycle, tau) = match self.period_s {
+            Some(p) if p > 0.0 => ((t / p).floor().max(0.0) as usize, t.rem_euclid(p)),
+            _ => (0, t),
+        };
+        let pick = |n: usize| if n == 0 { 0 } else { cycle % n };
+        let icao = self
+            .addresses
+            .get(pick(self.addresses.len()))
+            .copied()
+            .unwrap_or(1);
+        let callsign = self
+            .callsigns
+            .get(pick(self.callsigns.len()))
+            .map_or("", String::as_str);
+        (icao, callsign, self.path.at(tau))
+    }
+}
+
 /// One simulated aircraft.
 #[derive(Clone, Debug)]
 pub struct SimAircraft {
@@ -96,6 +129,10 @@ pub struct SimAircraft {
     pub v_north: f64,
     pub vrate: i32,
     pub on_ground: bool,
+    /// ADS-B emitter category in set A (3: large, 7: rotorcraft).
+    pub category: u8,
+    /// Flies this instead of a straight line.
+    pub script: Option<Scripted>,
     offset_hz: f64,
     odd: bool,
     /// Time (s) of the position above.
@@ -143,6 +180,26 @@ impl TrafficSim {
 
     pub fn config(&self) -> &TrafficConfig {
         &self.cfg
+    }
+
+    /// Adds an aircraft that flies `script` (emitter category `category` of set A, e.g. 7
+    /// for a rotorcraft), transmitting like the others.
+    pub fn add_scripted(&mut self, script: Scripted, category: u8, squawk: u16) {
+        let i = self.aircraft.len();
+        let mut a = new_aircraft(&self.cfg, &mut self.rng, i);
+        let (icao, callsign, st) = script.at(0.0);
+        a.icao = icao;
+        a.callsign = callsign.to_owned();
+        a.pos = Position {
+            lat: st.lat,
+            lon: st.lon,
+        };
+        a.alt_ft = st.alt_ft.round() as i32;
+        a.on_ground = false;
+        a.category = category;
+        a.squawk = squawk;
+        a.script = Some(script);
+        self.aircraft.push(a);
     }
 
     /// Generates the next `n` samples as cu8 IQ into `iq` (appended) and the replies that
@@ -238,6 +295,26 @@ impl TrafficSim {
         let ac = &mut self.aircraft[a];
         let dt = t - ac.t;
         ac.t = t;
+        if let Some(script) = &ac.script {
+            let (icao, callsign, st) = script.at(t);
+            ac.icao = icao;
+            if ac.callsign != callsign {
+                ac.callsign = callsign.to_owned();
+            }
+            ac.pos = Position {
+                lat: st.lat,
+                lon: st.lon,
+            };
+            let track = st.track_deg.to_radians();
+            ac.v_east = st.gs_kt * track.sin();
+            ac.v_north = st.gs_kt * track.cos();
+            if dt > 0.0 {
+                let climb_fpm = (st.alt_ft - f64::from(ac.alt_ft)) / dt * 60.0;
+                ac.vrate = ((climb_fpm / 64.0).round() as i32 * 64).clamp(-6000, 6000);
+            }
+            ac.alt_ft = st.alt_ft.round() as i32;
+            return;
+        }
         if ac.on_ground {
             return;
         }
@@ -268,7 +345,10 @@ impl TrafficSim {
                 encode::velocity(icao, ac.v_east, ac.v_north, ac.vrate),
                 None,
             ),
-            2 => (encode::identification(icao, 4, 3, &ac.callsign), None),
+            2 => (
+                encode::identification(icao, 4, ac.category, &ac.callsign),
+                None,
+            ),
             3 => (
                 encode::all_call(icao, if ac.on_ground { 4 } else { 5 }),
                 None,
@@ -353,6 +433,8 @@ fn new_aircraft(cfg: &TrafficConfig, rng: &mut SmallRng, i: usize) -> SimAircraf
             rng.random_range(-30..30) * 64
         },
         on_ground,
+        category: 3,
+        script: None,
         offset_hz: rng.random_range(-span..span),
         odd: rng.random_bool(0.5),
         t: 0.0,
@@ -443,8 +525,12 @@ pub fn mark_overlaps(sent: &mut [Transmission]) {
 
 /// Convenience: `seconds` of traffic in one go.
 pub fn generate(cfg: TrafficConfig, seconds: f64) -> (Vec<u8>, Vec<Transmission>) {
-    let total = (seconds * cfg.rate.hz() as f64) as usize;
-    let mut sim = TrafficSim::new(cfg);
+    generate_with(TrafficSim::new(cfg), seconds)
+}
+
+/// `seconds` of traffic from a simulator set up by the caller (scripted aircraft added).
+pub fn generate_with(mut sim: TrafficSim, seconds: f64) -> (Vec<u8>, Vec<Transmission>) {
+    let total = (seconds * sim.cfg.rate.hz() as f64) as usize;
     let mut iq = Vec::with_capacity(total * 2);
     let mut sent = Vec::new();
     let block = 1 << 16;

@@ -184,6 +184,27 @@ pub async fn metrics(State(hub): State<Arc<Hub>>) -> Response {
         "Feed chunks slow clients missed",
         counter(load(&feeds.missed_chunks)),
     );
+    let cb = &hub.cannonball;
+    registry.register(
+        "cannonball_sessions",
+        "Open /cannonball sessions",
+        gauge(super::lock(&hub.cannonball_sessions).len() as i64),
+    );
+    registry.register(
+        "cannonball_position_updates",
+        "/cannonball position updates accepted",
+        counter(load(&cb.position_updates)),
+    );
+    registry.register(
+        "cannonball_position_dropped",
+        "/cannonball position updates over 5 per second, dropped",
+        counter(load(&cb.position_dropped)),
+    );
+    registry.register(
+        "cannonball_alerts",
+        "/cannonball alerts sent",
+        counter(load(&cb.alerts)),
+    );
     let voice = &hub.links.voice;
     let v = &voice.counters;
     let usage = voice.usage();

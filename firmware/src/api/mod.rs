@@ -10,11 +10,12 @@
 //! - `wire`: every payload type, encoded from the core's typed values.
 //! - `client`: one client's subscriptions, `seq`, baseline, rates, batch, token bucket.
 //! - `fanout`: the one task that turns picture changes and events into per-client sends.
-//! - `main_ns`, `requests`: the `/` namespace; `audio_ns`: `/audio` and its clips; `other_ns`:
-//!   `/acars`, `/cannonball`.
+//! - `main_ns`, `requests`: the `/` namespace; `audio_ns`: `/audio` and its clips;
+//!   `cannonball_ns`: `/cannonball` and its sessions; `other_ns`: `/acars`.
 //! - `data`: `/data/*.json` and `/metrics`; `ui`: the web UI's files.
 
 pub mod audio_ns;
+pub mod cannonball_ns;
 pub mod client;
 pub mod data;
 pub mod fanout;
@@ -112,6 +113,8 @@ pub struct ApiSettings {
     pub ping_timeout: Duration,
     pub client_queue: usize,
     pub receiver: (f64, f64),
+    /// `/cannonball`: one alert of a kind per aircraft per this long.
+    pub cannonball_cooldown: Duration,
 }
 
 /// Locks a mutex, recovering the data if a panicking thread poisoned it (the data here
@@ -142,6 +145,8 @@ pub struct Links {
     pub beast_in: Arc<BeastInCounters>,
     /// Voice transmissions, clips, live audio.
     pub voice: Arc<crate::voice::VoiceHub>,
+    /// The aircraft of interest (`/cannonball`).
+    pub watch: watch::Receiver<Arc<crate::core::cannonball::WatchList>>,
 }
 
 /// State shared by the handlers and the fan-out.
@@ -166,6 +171,9 @@ pub struct Hub {
     pub acars_sockets: Mutex<HashMap<Sid, socketioxide::extract::SocketRef>>,
     /// Sockets of the `/audio` namespace.
     pub audio_sockets: Mutex<audio_ns::AudioSockets>,
+    /// Sessions of the `/cannonball` namespace.
+    pub cannonball_sessions: Mutex<cannonball_ns::Sessions>,
+    pub cannonball: cannonball_ns::CannonballCounters,
     pub started: Instant,
 }
 
@@ -184,6 +192,8 @@ impl Hub {
             cache: Mutex::new(WorldCache::default()),
             acars_sockets: Mutex::new(HashMap::new()),
             audio_sockets: Mutex::new(audio_ns::AudioSockets::default()),
+            cannonball_sessions: Mutex::new(HashMap::new()),
+            cannonball: cannonball_ns::CannonballCounters::default(),
             started: Instant::now(),
         }
     }
@@ -306,6 +316,7 @@ pub fn router(hub: Arc<Hub>) -> (axum::Router, socketioxide::SocketIo) {
     main_ns::register(&io);
     other_ns::register(&io);
     audio_ns::register(&io);
+    cannonball_ns::register(&io);
     let router = axum::Router::new()
         .route("/data/aircraft.json", axum::routing::get(data::aircraft))
         .route("/data/receiver.json", axum::routing::get(data::receiver))

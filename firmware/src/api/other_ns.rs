@@ -3,11 +3,6 @@
 //! - `/acars`: on connect, `acars:snapshot` (the newest messages), then every `acars:message`
 //!   as it completes; `acars-snapshot {limit?, icao?}` asks for more (answered as
 //!   `acars:snapshot`, or to an ack callback). Anything else answers `unknown_type`.
-//!
-//! Not fed yet, and saying so instead of pretending:
-//!
-//! - `/cannonball`: `session_started` on connect; its events answer `unknown_type` until the
-//!   cannonball engine lands.
 
 use super::main_ns::{token_of, Unauthorized};
 use super::{lock, requests, Hub};
@@ -19,21 +14,6 @@ use std::sync::Arc;
 
 pub fn register(io: &SocketIo) {
     io.ns("/acars", acars.with(acars_auth));
-    io.ns("/cannonball", cannonball.with(private_only));
-}
-
-/// Middlewares run before the connection is acknowledged, so the fallback handler is in
-/// place before a client's first event (see `main_ns::accept`).
-async fn private_only(
-    socket: SocketRef,
-    State(hub): State<Arc<Hub>>,
-    TryData(auth): TryData<Value>,
-) -> Result<(), Unauthorized> {
-    if hub.needs_token(false) && !hub.token_valid(token_of(&auth)) {
-        return Err(Unauthorized);
-    }
-    socket.on_fallback(not_yet);
-    Ok(())
 }
 
 async fn acars_auth(
@@ -109,29 +89,6 @@ async fn unknown_event(socket: SocketRef, Event(event): Event) {
     let name: String = event.chars().take(64).collect();
     let message = format!(
         "{name:?} is not an event of {}: acars-snapshot is",
-        socket.ns()
-    );
-    emit(
-        &socket,
-        "error",
-        &json!({"code": "unknown_type", "message": message}),
-    );
-}
-
-async fn cannonball(socket: SocketRef) {
-    emit(
-        &socket,
-        "session_started",
-        &json!({"session_id": socket.id.to_string()}),
-    );
-    socket.on_fallback(not_yet);
-}
-
-/// Every event on these namespaces, for now.
-async fn not_yet(socket: SocketRef, Event(event): Event) {
-    let name: String = event.chars().take(64).collect();
-    let message = format!(
-        "{name:?} on {} is not available yet: nothing feeds this namespace",
         socket.ns()
     );
     emit(

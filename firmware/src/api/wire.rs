@@ -747,3 +747,38 @@ pub fn transmission(r: &crate::voice::store::Record) -> serde_json::Value {
     }
     v
 }
+
+/// One `/cannonball` threat: the protocol's fields, plus why it was flagged (`reasons`), the
+/// owner/operator, the emitter category and the range rate.
+pub fn threat(t: &crate::core::cannonball::threat::Threat<'_>) -> serde_json::Value {
+    let a = t.aircraft;
+    let round = |v: f64, places: i32| rounded(v, places);
+    serde_json::json!({
+        "hex": Hex(a.key),
+        "callsign": a.callsign,
+        "category": t.kind.name(),
+        "description": t.description,
+        "distance_nm": round(t.distance_nm, 2),
+        "bearing": round(t.bearing, 1),
+        "relative_bearing": round(t.relative_bearing, 1),
+        "direction": t.direction,
+        "altitude": a.alt_ft,
+        "ground_speed": a.gs_kt.map(|v| round(v, 0)),
+        "vertical_rate": a.vertical_rate,
+        "trend": t.trend.name(),
+        "range_rate_kt": t.range_rate_kt.map(|v| round(v, 0)),
+        "threat_level": t.level.name(),
+        "is_law_enforcement": a.interest.law_enforcement.is_some(),
+        "is_helicopter": a.interest.helicopter,
+        "pattern": a.pattern.map(|p| p.pattern.name()),
+        "pattern_confidence": a.pattern.map(|p| round(p.confidence, 2)),
+        "confidence": round(t.confidence, 2),
+        "reasons": a.interest.reasons,
+        "aircraft_type": a.type_code,
+        "registration": a.registration,
+        "operator": a.operator,
+        "emitter_category": a.category,
+        "lat": round(a.position.lat, 5),
+        "lon": round(a.position.lon, 5),
+    })
+}

@@ -8,7 +8,7 @@ use dsp::gen::acars::TestSet;
 use dsp::gen::am::{VoiceChannel, VoiceTestSet};
 use dsp::gen::quantize;
 use dsp::gen::vdl2::{Carried, Vdl2TestSet};
-use dsp::gen::{generate, TrafficConfig};
+use dsp::gen::{generate_with, TrafficConfig, TrafficSim};
 use dsp::SampleRate;
 use num_complex::Complex32;
 use std::fs::File;
@@ -73,6 +73,13 @@ pub struct SimulateArgs {
     /// Write the ground truth (one JSON object per reply sent) here.
     #[arg(long)]
     pub truth: Option<PathBuf>,
+    /// 1090 MHz: add the cannonball scenario's scripted aircraft (docs/cannonball.md).
+    #[arg(long)]
+    pub cannonball: bool,
+    /// Write the cannonball scenario (each aircraft's addresses, identity, pattern and path
+    /// around --lat/--lon) to this JSON file.
+    #[arg(long)]
+    pub scenario: Option<PathBuf>,
 }
 
 pub fn simulate(args: &SimulateArgs) -> Result<(), CliError> {
@@ -112,7 +119,18 @@ pub fn simulate(args: &SimulateArgs) -> Result<(), CliError> {
         args.seed,
     );
     cfg.snr_db = (lo, hi);
-    let (iq, sent) = generate(cfg, args.seconds);
+    let roles = crate::source::scenario::roles(args.lat, args.lon);
+    if let Some(path) = &args.scenario {
+        let json = serde_json::to_vec_pretty(&roles).map_err(std::io::Error::other)?;
+        std::fs::write(path, json)?;
+    }
+    let mut sim = TrafficSim::new(cfg);
+    if args.cannonball {
+        for role in roles {
+            sim.add_scripted(role.script, role.category, 7000);
+        }
+    }
+    let (iq, sent) = generate_with(sim, args.seconds);
     std::fs::write(&args.output, &iq)?;
     if let Some(path) = &args.truth {
         let mut w = BufWriter::new(File::create(path)?);

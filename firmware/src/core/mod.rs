@@ -23,6 +23,7 @@ pub mod acars;
 pub mod aircraft_db;
 pub mod airspace;
 pub mod alerts;
+pub mod cannonball;
 pub mod clock;
 mod events;
 pub mod picture;
@@ -43,6 +44,7 @@ use acars::{AcarsRecord, AcarsStore, Origin};
 use airspace::{AirspaceChange, AirspaceStore};
 use alerts::service::Rules;
 use alerts::AlertEngine;
+use cannonball::{Identifier, WatchList};
 use dsp::cpr::Position;
 use dsp::vhf::vdl2::{payload, Payload};
 use picture::Publisher;
@@ -113,6 +115,8 @@ pub struct CoreSettings {
     pub acars_max_age_s: f64,
     /// Who each address belongs to.
     pub aircraft_db: Option<&'static aircraft_db::AircraftDb>,
+    /// How cannonball recognises law enforcement beyond the database.
+    pub cannonball: crate::config::CannonballConfig,
 }
 
 impl CoreSettings {
@@ -125,6 +129,7 @@ impl CoreSettings {
             acars_keep: 1000,
             acars_max_age_s: 6.0 * 3600.0,
             aircraft_db: None,
+            cannonball: crate::config::CannonballConfig::default(),
         }
     }
 }
@@ -140,6 +145,8 @@ pub struct CoreOutputs {
     pub heard: broadcast::Sender<Arc<HeardBatch>>,
     /// The voice channels' transmissions, levels and live audio.
     pub voice: mpsc::Receiver<VoiceBatch>,
+    /// The aircraft of interest, for `/cannonball` (once a second).
+    pub watch: watch::Receiver<Arc<WatchList>>,
 }
 
 pub struct Core {
@@ -172,6 +179,10 @@ pub struct Core {
     events_tx: mpsc::Sender<CoreEvent>,
     heard_tx: broadcast::Sender<Arc<HeardBatch>>,
     voice_tx: mpsc::Sender<VoiceBatch>,
+    watch_tx: watch::Sender<Arc<WatchList>>,
+    identifier: Identifier,
+    /// Core time the pattern detectors last ran.
+    patterns_at: f64,
 }
 
 impl Core {
@@ -200,6 +211,8 @@ impl Core {
         let (heard_tx, _) = broadcast::channel(HEARD_BACKLOG);
         let (voice_tx, voice) = mpsc::channel(VOICE_QUEUE);
         let current_rules = rules.borrow().clone();
+        let (watch_tx, watch) = watch::channel(Arc::new(WatchList::default()));
+        let identifier = Identifier::new(&settings.cannonball);
         let core = Core {
             clock: Clock::new(),
             table: TrackTable::new(TrackConfig {
@@ -232,6 +245,9 @@ impl Core {
             events_tx,
             heard_tx: heard_tx.clone(),
             voice_tx,
+            watch_tx,
+            identifier,
+            patterns_at: f64::NEG_INFINITY,
         };
         let outputs = CoreOutputs {
             world,
@@ -240,6 +256,7 @@ impl Core {
             events,
             heard: heard_tx,
             voice,
+            watch,
         };
         (core, outputs)
     }
@@ -488,6 +505,26 @@ impl Core {
         self.stats.tick(&self.table, process_usage(), now);
         self.check_sources();
         self.publish();
+        self.publish_watch_list(now);
+    }
+
+    /// Runs the pattern detectors (every [`cannonball::PATTERN_EVERY_S`]) and publishes the
+    /// aircraft of interest.
+    fn publish_watch_list(&mut self, now: f64) {
+        if now - self.patterns_at >= cannonball::PATTERN_EVERY_S {
+            self.patterns_at = now;
+            self.table.iter_mut().for_each(cannonball::update_pattern);
+        }
+        let aircraft = self
+            .table
+            .iter()
+            .filter_map(|a| cannonball::watched(a, &self.identifier, now))
+            .collect();
+        let list = WatchList {
+            timestamp_ms: wall::now_ms(),
+            aircraft,
+        };
+        let _ = self.watch_tx.send(Arc::new(list));
     }
 
     /// Marks the sources that sent no block within the stall time.

@@ -19,6 +19,7 @@ pub mod phrases;
 pub mod pipeline;
 pub mod radio;
 mod replay;
+pub mod scenario;
 mod simulator;
 mod status;
 mod uat;
@@ -110,6 +111,7 @@ impl Source {
                 status.running.store(true, Ordering::Relaxed);
                 let timing = match &self.backend {
                     Backend::Replay(r) => Timing::Replay { speed: r.speed },
+                    Backend::Simulator(s) if s.speed != 1.0 => Timing::Replay { speed: s.speed },
                     _ => Timing::Live,
                 };
                 match Pipeline::new(&status, index, timing, self.chain, tx, stop) {
@@ -251,7 +253,12 @@ fn simulator_sources(config: &Config) -> Result<Vec<(Source, Arc<SourceStatus>)>
     let mut sources = vec![(
         Source::new(
             Backend::Simulator(Box::new(Simulated::new(
-                centre, s.aircraft, s.seed, emergency,
+                centre,
+                s.aircraft,
+                s.seed,
+                emergency,
+                s.cannonball,
+                s.speed,
             ))),
             ChainSpec::Modes(rate),
         ),

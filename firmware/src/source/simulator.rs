@@ -29,26 +29,38 @@ pub struct Simulated {
     /// Stream times between which the first aircraft squawks 7700.
     emergency: Option<(f64, f64)>,
     normal_squawk: u16,
+    /// Times real time.
+    pub speed: f64,
 }
 
 impl Simulated {
+    /// `aircraft` flying straight lines around `centre`, plus the cannonball scenario's
+    /// scripted ones when `cannonball`.
     pub fn new(
         centre: Position,
         aircraft: usize,
         seed: u64,
         emergency: Option<(f64, f64)>,
+        cannonball: bool,
+        speed: f64,
     ) -> Self {
-        let sim = TrafficSim::new(TrafficConfig::new(
+        let mut sim = TrafficSim::new(TrafficConfig::new(
             SampleRate::Msps2_4,
             centre,
             aircraft,
             seed,
         ));
         let normal_squawk = sim.aircraft.first().map_or(0, |a| a.squawk);
+        if cannonball {
+            for role in super::scenario::roles(centre.lat, centre.lon) {
+                sim.add_scripted(role.script, role.category, 7000);
+            }
+        }
         Self {
             sim,
             emergency,
             normal_squawk,
+            speed,
         }
     }
 
@@ -64,7 +76,7 @@ impl Simulated {
             iq.clear();
             sent.clear();
             self.sim.next_block(n, &mut iq, &mut sent);
-            if !p.process(&iq, false, 1.0) {
+            if !p.process(&iq, false, self.speed) {
                 return;
             }
         }

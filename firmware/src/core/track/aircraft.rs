@@ -5,6 +5,7 @@
 use super::aged::{Field, Update};
 use super::position::{distance_nm, CprState};
 use crate::core::aircraft_db::Identity;
+use crate::core::cannonball::patterns::{Detection, Fix};
 use dsp::cpr::{CprFrame, CprKind, Position};
 use dsp::decode::{Message, Source};
 use dsp::uat::decode::{AddressQualifier, AirGround, SelectedAltitudeType, UatDownlink};
@@ -13,6 +14,10 @@ use dsp::uat::decode::{AddressQualifier, AirGround, SelectedAltitudeType, UatDow
 pub const STALE_S: f64 = 15.0;
 /// Positions kept for trails and `aircraft-track`.
 pub const TRAIL_LEN: usize = 128;
+/// The position history the pattern detectors read: this long (s) ...
+pub const HISTORY_S: f64 = 900.0;
+/// ... one position per this long at most (s): 300 positions, 9.6 kB, a track.
+pub const HISTORY_STEP_S: f64 = 3.0;
 
 /// Address of a track: 24 bits, plus whether it is an ICAO address (readsb's `~` prefix
 /// marks the others: TIS-B track files, anonymous and non-ICAO ADS-B).
@@ -114,6 +119,10 @@ pub struct Aircraft {
     pub changes: u32,
     /// Registration, type, operator and country (fixed for the track's life).
     pub identity: Identity,
+    /// Positions of the last [`HISTORY_S`], one per [`HISTORY_STEP_S`] at most, oldest first.
+    pub history: std::collections::VecDeque<Fix>,
+    /// What the pattern detectors last made of the history.
+    pub pattern: Option<Detection>,
 }
 
 impl Aircraft {
@@ -154,7 +163,35 @@ impl Aircraft {
             trail: heapless::Deque::new(),
             changes: 0,
             identity: Identity::default(),
+            history: std::collections::VecDeque::new(),
+            pattern: None,
         }
+    }
+
+    /// Keeps a new position in the trail, and in the history at most one every
+    /// [`HISTORY_STEP_S`] for [`HISTORY_S`] (what the pattern detectors read).
+    fn remember(&mut self, now: f64, p: Position) {
+        let alt = self.alt_baro.get();
+        if self.trail.is_full() {
+            self.trail.pop_front();
+        }
+        let _ = self.trail.push_back((now, p, alt));
+        if self
+            .history
+            .back()
+            .is_some_and(|f| now - f.t < HISTORY_STEP_S)
+        {
+            return;
+        }
+        while self.history.front().is_some_and(|f| now - f.t > HISTORY_S) {
+            self.history.pop_front();
+        }
+        self.history.push_back(Fix {
+            t: now,
+            lat: p.lat,
+            lon: p.lon,
+            alt_ft: alt,
+        });
     }
 
     /// Returns and clears the changed-field bits.
@@ -317,10 +354,7 @@ impl Aircraft {
             };
             if let Ok(p) = self.cpr.add(frame, kind, now, receiver, max_range_nm) {
                 offer(changed::POSITION, self.position.offer(p, now, src, STALE_S));
-                if self.trail.is_full() {
-                    self.trail.pop_front();
-                }
-                let _ = self.trail.push_back((now, p, self.alt_baro.get()));
+                self.remember(now, p);
             }
         }
         self.changes |= changes;
@@ -449,10 +483,7 @@ impl Aircraft {
                     changed::POSITION,
                     self.position.offer(pos, now, src, STALE_S),
                 );
-                if self.trail.is_full() {
-                    self.trail.pop_front();
-                }
-                let _ = self.trail.push_back((now, pos, self.alt_baro.get()));
+                self.remember(now, pos);
             }
         }
         self.changes |= changes;

@@ -71,6 +71,10 @@ impl TrackTable {
         self.tracks.iter()
     }
 
+    pub fn iter_mut(&mut self) -> impl Iterator<Item = &mut Aircraft> {
+        self.tracks.iter_mut()
+    }
+
     /// Applies a decoded message heard at `now` with signal `rssi` dBFS; returns its track.
     pub fn ingest(&mut self, m: &Message, rssi: f32, now: f64) -> &Aircraft {
         let key = TrackKey {
