@@ -4,7 +4,7 @@
 
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 use dsp::gen::path::Path;
-use skyspy::core::cannonball::patterns::{detect, Fix};
+use skyspy::core::patterns::{detect, Fix};
 use std::hint::black_box;
 
 fn history(path: &Path, step_s: f64) -> Vec<Fix> {

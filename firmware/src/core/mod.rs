@@ -26,6 +26,7 @@ pub mod alerts;
 pub mod cannonball;
 pub mod clock;
 mod events;
+pub mod patterns;
 pub mod picture;
 pub mod safety;
 pub mod stats;

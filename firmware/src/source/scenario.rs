@@ -152,28 +152,3 @@ pub fn roles(lat: f64, lon: f64) -> Vec<Role> {
         },
     ]
 }
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::core::aircraft_db::{AircraftDb, Cmpg};
-
-    /// The scenario's identities are what the built-in database says they are.
-    #[test]
-    fn the_database_knows_the_scenario_as_it_claims() {
-        let db = AircraftDb::builtin();
-        for role in roles(52.31, 4.76) {
-            for hex in &role.addresses {
-                let icao = u32::from_str_radix(hex, 16).expect("hex");
-                let entry = db.get(icao);
-                match role.name {
-                    "airliner" => assert!(entry.is_none(), "{hex} must not be listed"),
-                    _ => {
-                        let e = entry.unwrap_or_else(|| panic!("{hex} is in plane-alert-db"));
-                        assert_eq!(e.cmpg == Some(Cmpg::Police), role.law_enforcement, "{hex}");
-                    }
-                }
-            }
-        }
-    }
-}

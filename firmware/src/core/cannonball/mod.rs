@@ -13,14 +13,13 @@
 //! functions of [`threat`], so sessions never see each other's state.
 
 pub mod identify;
-pub mod patterns;
 pub mod threat;
 
+use super::patterns::{self, Detection};
 use super::track::position::{bearing_deg, distance_nm};
 use super::track::{Aircraft, TrackKey};
 use dsp::cpr::Position;
 pub use identify::{Identifier, Interest, LawEnforcement};
-use patterns::Detection;
 
 /// One aircraft of interest with a position, as the core last saw it.
 #[derive(Clone, Debug, PartialEq)]

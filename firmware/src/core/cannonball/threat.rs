@@ -6,8 +6,8 @@
 //! a helicopter within 3 nm, a surveillance type or a surveillance pattern within 5 nm;
 //! **info** any other aircraft of interest inside the radius.
 
-use super::patterns::Pattern;
 use super::{range_bearing, WatchList, Watched};
+use crate::core::patterns::Pattern;
 use dsp::cpr::Position;
 use std::collections::HashMap;
 

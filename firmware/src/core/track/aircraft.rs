@@ -5,7 +5,7 @@
 use super::aged::{Field, Update};
 use super::position::{distance_nm, CprState};
 use crate::core::aircraft_db::Identity;
-use crate::core::cannonball::patterns::{Detection, Fix};
+use crate::core::patterns::{Detection, Fix};
 use dsp::cpr::{CprFrame, CprKind, Position};
 use dsp::decode::{Message, Source};
 use dsp::uat::decode::{AddressQualifier, AirGround, SelectedAltitudeType, UatDownlink};
