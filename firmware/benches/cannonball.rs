@@ -1,6 +1,6 @@
 //! The pattern detectors over one track's history, as the core runs them every 5 s for every
 //! track: 15 minutes of an orbit (a detection) and of straight flight (none), at the core's
-//! history resolution (a fix every 3 s: 300 fixes) and at 1 s (900).
+//! history resolution (a fix every 2 s: 450 fixes) and at 1 s (900).
 
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 use dsp::gen::path::Path;
@@ -39,7 +39,7 @@ fn bench(c: &mut Criterion) {
     };
     let mut g = c.benchmark_group("patterns");
     for (name, path) in [("orbit", &orbit), ("straight", &straight)] {
-        for step in [3.0, 1.0] {
+        for step in [2.0, 1.0] {
             let h = history(path, step);
             g.throughput(Throughput::Elements(h.len() as u64));
             g.bench_function(format!("{name}/{}-fixes", h.len()), |b| {

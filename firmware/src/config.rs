@@ -1052,11 +1052,8 @@ impl Config {
                 }
             }
         }
-        if !(c.alert_cooldown_s.is_finite() && c.alert_cooldown_s >= 0.0) {
-            return bad(
-                "cannonball.alert_cooldown_s",
-                "must be a number of seconds >= 0",
-            );
+        if !(c.alert_cooldown_s.is_finite() && (0.0..=86_400.0).contains(&c.alert_cooldown_s)) {
+            return bad("cannonball.alert_cooldown_s", "must be within 0..86400 s");
         }
         if self.source.format.parse::<dsp::IqFormat>().is_err() {
             return bad("source.format", "must be cu8, cs16 or cf32");

@@ -157,7 +157,7 @@ def beast(hex_msg, ts, signal=100):
 
 def test_beast_input_joins_the_picture(daemon):
     port = free_port()
-    config = ("[simulator]\naircraft = 0\nuat_aircraft = 0\nfisb = false\n"
+    config = ("[simulator]\naircraft = 0\ncannonball = false\nuat_aircraft = 0\nfisb = false\n"
               f'[feeds]\nraw = ""\nsbs = ""\nbeast = ""\nuat_raw = ""\nbeast_in = "127.0.0.1:{port}"\n')
     d = daemon("--lat", "52.3", "--lon", "4.0", config=config)
     messages = [

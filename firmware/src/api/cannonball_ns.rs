@@ -34,6 +34,8 @@ use tokio::time::Instant;
 pub const POSITION_RATE: f64 = 5.0;
 /// How often each session looks for changes and alerts.
 const TICK: Duration = Duration::from_secs(1);
+/// A connection not completed within this long is forgotten.
+const CONNECT_GRACE: Duration = Duration::from_secs(10);
 
 /// For `/metrics`.
 #[derive(Debug, Default)]
@@ -90,6 +92,8 @@ async fn accept(
     let session = Arc::new(Mutex::new(Session::new(Instant::now())));
     lock(&hub.cannonball_sessions).insert(socket.id, session);
     hub.cannonball.sessions.fetch_add(1, Ordering::Relaxed);
+    // Started here, not on connect, so a connection that never completes is cleaned up too.
+    tokio::spawn(watch(socket.clone(), hub.clone()));
     socket.on("position_update", position_update);
     socket.on("set_radius", set_radius);
     socket.on("get_threats", get_threats);
@@ -100,13 +104,12 @@ async fn accept(
     Ok(())
 }
 
-async fn connected(socket: SocketRef, State(hub): State<Arc<Hub>>) {
+async fn connected(socket: SocketRef) {
     emit(
         &socket,
         "session_started",
         &json!({"session_id": socket.id.to_string(), "radius_nm": RADIUS_NM.2}),
     );
-    tokio::spawn(watch(socket, hub));
 }
 
 fn session(hub: &Hub, socket: &SocketRef) -> Option<Arc<Mutex<Session>>> {
@@ -114,11 +117,21 @@ fn session(hub: &Hub, socket: &SocketRef) -> Option<Arc<Mutex<Session>>> {
 }
 
 /// Every second while connected: `threat_update` when the list changed, and the alerts due.
+/// Ends, forgetting the session, once the socket is gone (or never finished connecting
+/// within [`CONNECT_GRACE`]), whether or not a disconnect handler ran.
 async fn watch(socket: SocketRef, hub: Arc<Hub>) {
     let mut tick = tokio::time::interval(TICK);
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
+    let began = Instant::now();
+    let mut was_connected = false;
     loop {
         tick.tick().await;
+        let connected = socket.connected();
+        was_connected |= connected;
+        if !connected && (was_connected || began.elapsed() > CONNECT_GRACE) {
+            lock(&hub.cannonball_sessions).remove(&socket.id);
+            return;
+        }
         let Some(session) = session(&hub, &socket) else {
             return;
         };
@@ -264,9 +277,9 @@ async fn set_radius(
     }
     drop(s);
     let reply = json!({"radius_nm": radius});
-    if ack.send(&reply).is_err() {
-        emit(&socket, "radius_updated", &reply);
-    }
+    // The protocol's answer is the event; a client that asked for an ack gets it too.
+    let _ = ack.send(&reply);
+    emit(&socket, "radius_updated", &reply);
 }
 
 /// `get_threats`: the threats now (an empty list before the first position).

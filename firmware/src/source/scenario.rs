@@ -9,7 +9,7 @@
 //! ```
 //!
 //! Positions are nautical miles east (x) and north (y) of the receiver. The same description
-//! is the test's truth: `skyspy simulate --cannonball-scenario` prints it as JSON.
+//! is the test's truth: `skyspy simulate OUT --scenario scenario.json` writes it as JSON.
 
 use dsp::gen::path::{to_lat_lon, Path};
 use dsp::gen::Scripted;

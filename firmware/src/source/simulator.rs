@@ -51,6 +51,8 @@ impl Simulated {
             seed,
         ));
         let normal_squawk = sim.aircraft.first().map_or(0, |a| a.squawk);
+        // The emergency is the first random aircraft's; without any, there is none.
+        let emergency = emergency.filter(|_| aircraft > 0);
         if cannonball {
             for role in super::scenario::roles(centre.lat, centre.lon) {
                 sim.add_scripted(role.script, role.category, 7000);

@@ -17,7 +17,16 @@ let pending = null;
 let speak = false;
 let gpsFixes = 0;
 
-socket.on('connect', () => setState('connected: waiting for a position'));
+let lastPosition = null;
+
+socket.on('connect', () => {
+  setState('connected: waiting for a position');
+  // A new connection is a new session on the server: it needs the position again.
+  if (lastPosition) {
+    lastSent = 0;
+    send(lastPosition);
+  }
+});
 socket.on('disconnect', () => setState('disconnected: reconnecting…'));
 socket.on('connect_error', (e) => setState(`cannot connect: ${e.message}`));
 socket.on('threats', show);
@@ -30,6 +39,7 @@ function setState(text) {
 }
 
 function send(pos) {
+  lastPosition = pos;
   pending = pos;
   const now = Date.now();
   if (now - lastSent < SEND_EVERY_MS || !socket.connected) return;

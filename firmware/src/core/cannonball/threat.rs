@@ -8,6 +8,7 @@
 
 use super::{range_bearing, WatchList, Watched};
 use crate::core::patterns::Pattern;
+use crate::core::track::TrackKey;
 use dsp::cpr::Position;
 use std::collections::HashMap;
 
@@ -302,10 +303,11 @@ pub fn qualifies(t: &Threat<'_>, kind: AlertKind) -> bool {
 }
 
 /// The alerts one session has been sent: once per aircraft and kind, again only after the
-/// cooldown (a pattern alert again when the pattern changes).
+/// cooldown (a pattern that comes and goes, circling ↔ loitering in a reception gap, does not
+/// alert again).
 #[derive(Debug, Default)]
 pub struct AlertMemory {
-    sent: HashMap<(u32, AlertKind), (f64, Option<Pattern>)>,
+    sent: HashMap<(TrackKey, AlertKind), f64>,
 }
 
 impl AlertMemory {
@@ -322,24 +324,17 @@ impl AlertMemory {
                 if !qualifies(t, kind) {
                     continue;
                 }
-                let pattern = t.aircraft.pattern.map(|p| p.pattern);
-                let key = (t.aircraft.key.address, kind);
-                let due = match self.sent.get(&key) {
-                    None => true,
-                    Some(&(at, was)) => {
-                        now - at >= cooldown_s
-                            || (kind == AlertKind::PatternDetected && was != pattern)
-                    }
-                };
+                let key = (t.aircraft.key, kind);
+                let due = self.sent.get(&key).is_none_or(|&at| now - at >= cooldown_s);
                 if due {
-                    self.sent.insert(key, (now, pattern));
+                    self.sent.insert(key, now);
                     out.push((kind, t));
                 }
             }
         }
         // Forget what is long past its cooldown, so the memory stays bounded.
         self.sent
-            .retain(|_, (at, _)| now - *at < cooldown_s.max(1.0) * 2.0 + 3600.0);
+            .retain(|_, at| now - *at < cooldown_s.max(1.0) * 2.0 + 3600.0);
         out
     }
 }
@@ -369,7 +364,6 @@ pub fn signature(threats: &[Threat<'_>]) -> Signature {
 mod tests {
     use super::*;
     use crate::core::cannonball::identify::{Interest, LawEnforcement};
-    use crate::core::track::TrackKey;
 
     const HOME: Position = Position {
         lat: 52.0,

@@ -16,8 +16,9 @@ pub const STALE_S: f64 = 15.0;
 pub const TRAIL_LEN: usize = 128;
 /// The position history the pattern detectors read: this long (s) ...
 pub const HISTORY_S: f64 = 900.0;
-/// ... one position per this long at most (s): 300 positions, 9.6 kB, a track.
-pub const HISTORY_STEP_S: f64 = 3.0;
+/// ... one position per this long at most (s; what the detectors thin to): 451 positions,
+/// 14.4 kB, a track.
+pub const HISTORY_STEP_S: f64 = 2.0;
 
 /// Address of a track: 24 bits, plus whether it is an ICAO address (readsb's `~` prefix
 /// marks the others: TIS-B track files, anonymous and non-ICAO ADS-B).
@@ -185,6 +186,11 @@ impl Aircraft {
         }
         while self.history.front().is_some_and(|f| now - f.t > HISTORY_S) {
             self.history.pop_front();
+        }
+        if self.history.capacity() == 0 {
+            // Exactly what the window holds, instead of growing by doubling to 512.
+            self.history
+                .reserve_exact((HISTORY_S / HISTORY_STEP_S) as usize + 2);
         }
         self.history.push_back(Fix {
             t: now,
