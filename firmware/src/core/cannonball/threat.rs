@@ -500,6 +500,29 @@ mod tests {
     }
 
     #[test]
+    fn closing_fast_needs_both_the_speed_and_the_distance() {
+        let closing = |nm: f64, gs: f64| {
+            let mut a = watched(1, at(90.0, nm), police());
+            a.track_deg = Some(270.0);
+            a.gs_kt = Some(gs);
+            let list = WatchList {
+                timestamp_ms: 0,
+                aircraft: vec![a],
+            };
+            let me = Observer {
+                speed_kt: None,
+                ..me(None)
+            };
+            threats(&list, &me)
+                .iter()
+                .any(|t| qualifies(t, AlertKind::ClosingFast))
+        };
+        assert!(closing(8.0, 200.0));
+        assert!(!closing(8.0, 120.0), "too slow");
+        assert!(!closing(15.0, 200.0), "too far");
+    }
+
+    #[test]
     fn the_rose_has_sixteen_points() {
         assert_eq!(rose16(0.0), "N");
         assert_eq!(rose16(11.0), "N");
