@@ -13,11 +13,12 @@ let browser;
 let daemon;
 before(async () => {
   browser = await launchBrowser();
-  // 1090 MHz only: the page's load is the subject, and on two cores the 978 MHz simulator's
-  // CPU would be taken from the browser.
+  // 1090 MHz only: the page's load is the subject, and on two cores the other bands'
+  // simulators (978 MHz, and the VHF band's, which take more than half a core) would take
+  // their CPU from the browser.
   daemon = await startDaemon({
     aircraft: AIRCRAFT,
-    config: '[simulator]\nuat_aircraft = 0\nfisb = false\n',
+    config: '[simulator]\nuat_aircraft = 0\nfisb = false\nvhf = false\nvdl2 = false\n',
   });
 });
 after(async () => {
