@@ -951,6 +951,9 @@ pub struct ApiConfig {
     pub ping_interval_s: f64,
     pub ping_timeout_s: f64,
     pub client_queue: usize,
+    /// Open TCP connections to the API port from one address (a browser tab holds one or two);
+    /// the one past the limit is closed at once and counted.
+    pub max_connections_per_ip: usize,
 }
 
 impl Default for ApiConfig {
@@ -965,6 +968,7 @@ impl Default for ApiConfig {
             ping_interval_s: 25.0,
             ping_timeout_s: 20.0,
             client_queue: 64,
+            max_connections_per_ip: 64,
         }
     }
 }
@@ -1220,7 +1224,36 @@ impl Config {
         if !(8..=4096).contains(&self.api.client_queue) {
             return bad("api.client_queue", "must be in 8..=4096");
         }
+        if !(1..=100_000).contains(&self.api.max_connections_per_ip) {
+            return bad("api.max_connections_per_ip", "must be in 1..=100000");
+        }
         Ok(())
+    }
+
+    /// What a usable config may still get wrong: in `private` mode the TCP feeds have no
+    /// token, so a feed on a non-loopback address gives the picture (or, for Beast input,
+    /// a way into it) to anyone who can reach the port. `run --check` prints these and the
+    /// daemon logs them at start.
+    pub fn warnings(&self) -> Vec<String> {
+        let mut out = Vec::new();
+        if self.api.auth != AuthMode::Private {
+            return out;
+        }
+        for (key, addr) in self.feeds.listeners().unwrap_or_default() {
+            if addr.ip().is_loopback() {
+                continue;
+            }
+            let what = if key == "feeds.beast_in" {
+                "lets anyone who can reach it add messages to the picture"
+            } else {
+                "gives every message to anyone who can reach it"
+            };
+            out.push(format!(
+                "{key} listens on {addr} with auth = \"private\": a TCP feed has no token and \
+                 {what}; bind it to 127.0.0.1 or turn it off with \"\""
+            ));
+        }
+        out
     }
 
     pub fn listen(&self) -> SocketAddr {

@@ -99,7 +99,7 @@ impl Spine {
         }
         let (rules_tx, rules_rx) = watch::channel(service::compiled(&store));
         let (rule_cmds, rule_cmds_rx) = mpsc::channel::<RuleCmd>(64);
-        let rules_task = tokio::spawn(service::run(store, rule_cmds_rx, rules_tx));
+        let rules_task = tokio::spawn(service::run(store, rule_cmds_rx, rules_tx, stopped()));
 
         let receiver = Position {
             lat: config.receiver.lat,
@@ -173,8 +173,8 @@ impl Spine {
         for t in self.tasks {
             let _ = t.await;
         }
-        // Every sender of rule requests is gone with the API, so the service ends (a save
-        // under way finishes on its blocking thread whatever happens here).
+        // The service ends at `stop` once the requests already queued are saved (a save under
+        // way finishes on its blocking thread whatever happens here).
         drop(self.hub);
         let _ = tokio::time::timeout(Duration::from_secs(2), self.rules_task).await;
     }
@@ -233,6 +233,9 @@ pub async fn run_with_sources(
         }
     };
     let spine = Spine::start(&config, set.clone(), stop_rx);
+    for w in config.warnings() {
+        tracing::warn!("{w}");
+    }
 
     // Feeds and Beast input: a port that cannot be bound (in use, no permission) is logged and
     // left out; the receiver and the API do not depend on it.
@@ -313,6 +316,11 @@ pub async fn run_with_sources(
     if let Some(period) = sd_notify::watchdog_enabled() {
         tokio::spawn(watchdog(spine.core.clone(), period / 2, stopped()));
     }
+    let listener = crate::net::PerIpListener::new(
+        listener,
+        config.api.max_connections_per_ip,
+        spine.hub.counters.refused.clone(),
+    );
     let server = axum::serve(listener, router).with_graceful_shutdown(async move {
         shutdown.await;
         tracing::info!("shutting down");

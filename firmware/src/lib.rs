@@ -13,6 +13,7 @@ pub mod config;
 pub mod core;
 pub mod daemon;
 pub mod feeds;
+pub mod logging;
 mod net;
 pub mod source;
 pub mod voice;

@@ -20,13 +20,18 @@ struct Running {
 }
 
 fn start(fake: &FakeDriver, gain: Gain) -> Running {
+    start_on(fake, gain, 0)
+}
+
+/// `start` on device `index` (which names the device in its log lines).
+fn start_on(fake: &FakeDriver, gain: Gain, index: usize) -> Running {
     let config = RadioConfig {
         gain,
         ..RadioConfig::default()
     };
     let mut radio = RadioSource::new(
         Box::new(fake.clone()),
-        DeviceSelector::Index(0),
+        DeviceSelector::Index(index),
         Tuning::of(Band::Modes, &config),
     );
     radio.backoff = (Duration::from_millis(100), Duration::from_millis(400));
@@ -254,4 +259,63 @@ fn a_vhf_dongle_streams_acars_and_comes_back_after_an_unplug() {
     r.stop.store(true, Ordering::Relaxed);
     drain(&mut r, 0.2);
     r.thread.join().expect("the DSP thread ends cleanly");
+}
+
+/// Log lines written while a test runs, from every thread (the DSP thread logs).
+#[derive(Clone, Default)]
+struct Captured(Arc<std::sync::Mutex<Vec<u8>>>);
+
+impl std::io::Write for Captured {
+    fn write(&mut self, b: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().expect("log buffer").extend_from_slice(b);
+        Ok(b.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+#[test]
+fn a_flapping_dongle_does_not_flood_the_log() {
+    let log = Captured::default();
+    let writer = log.clone();
+    // Global: the DSP thread logs. Other tests in this binary may log too; only this test's
+    // device ("flap") is counted.
+    let _ = tracing_subscriber::fmt()
+        .with_ansi(false)
+        .with_writer(move || writer.clone())
+        .try_init();
+    let fake = FakeDriver::new(true);
+    // Device 7 and 12.5 dB: what names this test's radio in the log ("fake #7" when it is
+    // missing, "fake radio, gain 12.5 dB" when it is open).
+    let mut r = start_on(&fake, Gain::Fixed(12.5), 7);
+    // Unplugged and back every 150 ms for 3 s: about 20 failures and as many reopens.
+    let t = Instant::now();
+    let mut plugged = true;
+    while t.elapsed() < Duration::from_secs(3) {
+        plugged = !plugged;
+        fake.set_plugged(plugged);
+        drain(&mut r, 0.15);
+    }
+    fake.set_plugged(true);
+    wait_until(&mut r, "healthy at the end", |s| s.report().healthy);
+    let report = r.status.report();
+    assert!(report.reconnects >= 5, "it did flap: {report:?}");
+    r.stop.store(true, Ordering::Relaxed);
+    drain(&mut r, 0.2);
+    r.thread.join().expect("the DSP thread ends cleanly");
+    let text = String::from_utf8(log.0.lock().expect("log").clone()).expect("utf-8");
+    let ours = |what: &str| {
+        text.lines()
+            .filter(|l| l.contains("fake #7") || l.contains("gain 12.5 dB"))
+            .filter(|l| l.contains(what))
+            .count()
+    };
+    // One line of each kind within the 30 s window: the first failure and the first open.
+    assert!(ours("ERROR") <= 1, "{text}");
+    assert!(ours("radio open") <= 1, "{text}");
+    assert!(
+        ours("ERROR") + ours("radio open") >= 1,
+        "the first lines are logged: {text}"
+    );
 }

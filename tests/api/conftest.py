@@ -32,7 +32,7 @@ def free_port():
 class Daemon:
     """One `skyspy run` process; stopped with SIGTERM, which must exit 0 promptly."""
 
-    def __init__(self, tmp: Path, args=(), config: str = ""):
+    def __init__(self, tmp: Path, args=(), config: str = "", env=None):
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.tmp = tmp
@@ -42,7 +42,8 @@ class Daemon:
         cmd = [BIN, "run", "--config", str(cfg), "--listen", f"127.0.0.1:{self.port}"]
         if "--rules-file" not in args:
             cmd += ["--rules-file", str(tmp / f"rules-{self.port}.json")]
-        self.proc = subprocess.Popen(cmd + list(args), stdout=self.log, stderr=subprocess.STDOUT)
+        self.proc = subprocess.Popen(cmd + list(args), stdout=self.log, stderr=subprocess.STDOUT,
+                                     env=None if env is None else {**os.environ, **env})
         deadline = time.time() + 20
         while time.time() < deadline:
             if self.proc.poll() is not None:
@@ -75,8 +76,8 @@ class Daemon:
 def daemon(tmp_path):
     started = []
 
-    def start(*args, config=""):
-        d = Daemon(tmp_path, args, config)
+    def start(*args, config="", env=None):
+        d = Daemon(tmp_path, args, config, env)
         started.append(d)
         return d
 

@@ -23,8 +23,8 @@ use super::{lock, Hub};
 use crate::voice::store::Clip;
 use crate::voice::{clip, VoiceEvent};
 use crate::wall::now_ms;
-use axum::extract::{Path, Query, State as AxumState};
-use axum::http::{header, HeaderMap, StatusCode};
+use axum::extract::{Path, State as AxumState};
+use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
 use serde_json::{json, Value};
 use socketioxide::extract::{AckSender, Event, SocketRef, State, TryData};
@@ -537,31 +537,9 @@ fn send_event(hub: &Hub, e: &VoiceEvent) {
     }
 }
 
-#[derive(serde::Deserialize)]
-pub struct TokenQuery {
-    token: Option<String>,
-}
-
-/// `GET /audio/clips/{id}.flac`: a transmission's clip (`audio/flac`).
-pub async fn clip(
-    AxumState(hub): AxumState<Arc<Hub>>,
-    Path(name): Path<String>,
-    Query(q): Query<TokenQuery>,
-    headers: HeaderMap,
-) -> Response {
-    if hub.needs_token(true) {
-        let bearer = headers
-            .get(header::AUTHORIZATION)
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.strip_prefix("Bearer "));
-        if !hub.token_valid(q.token.as_deref().or(bearer)) {
-            return (
-                StatusCode::UNAUTHORIZED,
-                "unauthorized: a token is needed\n",
-            )
-                .into_response();
-        }
-    }
+/// `GET /audio/clips/{id}.flac`: a transmission's clip (`audio/flac`). Its access rule (a
+/// token in `private` and `hybrid` mode) is the router's, as for every HTTP data path.
+pub async fn clip(AxumState(hub): AxumState<Arc<Hub>>, Path(name): Path<String>) -> Response {
     let Some(id) = name
         .strip_suffix(".flac")
         .and_then(|n| n.parse::<u64>().ok())

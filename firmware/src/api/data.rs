@@ -153,6 +153,11 @@ pub async fn metrics(State(hub): State<Arc<Hub>>) -> Response {
         counter(load(&a.bad_payloads)),
     );
     registry.register(
+        "api_connections_refused",
+        "API connections closed at accept: their address had api.max_connections_per_ip open",
+        counter(load(&a.refused)),
+    );
+    registry.register(
         "api_rate_limited",
         "Client events refused by the rate limit",
         counter(load(&a.rate_limited)),

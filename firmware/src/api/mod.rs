@@ -33,6 +33,12 @@ use crate::core::{Cmd, CoreCounters, StatsSnapshot, World};
 use crate::feeds::FeedCounters;
 use crate::source::beast_in::BeastInCounters;
 use crate::source::SourceSet;
+use axum::extract::rejection::QueryRejection;
+use axum::extract::{Query, Request, State};
+use axum::http::{header, HeaderMap, StatusCode};
+use axum::middleware::{from_fn_with_state, Next};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
 use client::{Client, WorldCache};
 use serde_json::value::RawValue;
 use socketioxide::socket::Sid;
@@ -129,6 +135,8 @@ pub struct ApiCounters {
     pub connections: std::sync::atomic::AtomicU64,
     pub rate_limited: std::sync::atomic::AtomicU64,
     pub bad_payloads: std::sync::atomic::AtomicU64,
+    /// Connections closed at accept: their address had `api.max_connections_per_ip` open.
+    pub refused: Arc<std::sync::atomic::AtomicU64>,
 }
 
 /// Where the API reaches the rest of the daemon.
@@ -317,15 +325,81 @@ pub fn router(hub: Arc<Hub>) -> (axum::Router, socketioxide::SocketIo) {
     other_ns::register(&io);
     audio_ns::register(&io);
     cannonball_ns::register(&io);
-    let router = axum::Router::new()
-        .route("/data/aircraft.json", axum::routing::get(data::aircraft))
-        .route("/data/receiver.json", axum::routing::get(data::receiver))
-        .route("/data/stats.json", axum::routing::get(data::stats))
-        .route("/metrics", axum::routing::get(data::metrics))
-        .route("/audio/clips/{name}", axum::routing::get(audio_ns::clip))
+    // Plain HTTP follows the auth mode as Socket.IO does: the data paths are reads (a token
+    // in `private` mode), the clips belong to `/audio` (a token in `private` and `hybrid`).
+    // The UI's own files are open: the page loads, then asks for the token it needs.
+    let data = axum::Router::new()
+        .route("/data/aircraft.json", get(data::aircraft))
+        .route("/data/receiver.json", get(data::receiver))
+        .route("/data/stats.json", get(data::stats))
+        .route("/metrics", get(data::metrics))
+        .route_layer(from_fn_with_state(hub.clone(), token_for_reads));
+    let clips = axum::Router::new()
+        .route("/audio/clips/{name}", get(audio_ns::clip))
+        .route_layer(from_fn_with_state(hub.clone(), token_for_audio));
+    let router = data
+        .merge(clips)
         .with_state(hub.clone())
-        .route("/", axum::routing::get(ui::index))
-        .route("/{name}", axum::routing::get(ui::file))
+        .route("/", get(ui::index))
+        .route("/{name}", get(ui::file))
         .layer(layer);
     (router, io)
+}
+
+/// The `token` query parameter of an HTTP request (tar1090-style pages, audio elements).
+#[derive(serde::Deserialize)]
+pub struct TokenQuery {
+    token: Option<String>,
+}
+
+/// The token an HTTP request carries: `Authorization: Bearer TOKEN` (Prometheus'
+/// `authorization` setting, scripts) or `?token=TOKEN`.
+fn http_token<'a>(headers: &'a HeaderMap, query: &'a Option<TokenQuery>) -> Option<&'a str> {
+    let bearer = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .map(str::trim);
+    bearer.or(query.as_ref().and_then(|q| q.token.as_deref()))
+}
+
+async fn token_for_reads(
+    State(hub): State<Arc<Hub>>,
+    query: Result<Query<TokenQuery>, QueryRejection>,
+    headers: HeaderMap,
+    req: Request,
+    next: Next,
+) -> Response {
+    guard(&hub, false, &headers, query.ok().map(|q| q.0), req, next).await
+}
+
+async fn token_for_audio(
+    State(hub): State<Arc<Hub>>,
+    query: Result<Query<TokenQuery>, QueryRejection>,
+    headers: HeaderMap,
+    req: Request,
+    next: Next,
+) -> Response {
+    guard(&hub, true, &headers, query.ok().map(|q| q.0), req, next).await
+}
+
+/// Passes the request on if the mode lets it through, else answers 401 with a
+/// `WWW-Authenticate` challenge (the token itself is never echoed or logged).
+async fn guard(
+    hub: &Hub,
+    sensitive: bool,
+    headers: &HeaderMap,
+    query: Option<TokenQuery>,
+    req: Request,
+    next: Next,
+) -> Response {
+    if hub.needs_token(sensitive) && !hub.token_valid(http_token(headers, &query)) {
+        return (
+            StatusCode::UNAUTHORIZED,
+            [(header::WWW_AUTHENTICATE, "Bearer realm=\"skyspy\"")],
+            "unauthorized: send the token as Authorization: Bearer TOKEN or ?token=TOKEN\n",
+        )
+            .into_response();
+    }
+    next.run(req).await
 }

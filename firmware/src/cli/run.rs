@@ -113,6 +113,9 @@ pub fn main(args: &RunArgs) -> Result<(), CliError> {
             &config.aircraft_db.files,
         )?;
         println!("configuration OK");
+        for w in config.warnings() {
+            println!("warning: {w}");
+        }
         for r in &reports {
             println!("aircraft database {r}");
         }
@@ -134,10 +137,13 @@ pub fn main(args: &RunArgs) -> Result<(), CliError> {
         }
         return Ok(());
     }
-    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
-    // A second init (tests running main twice) keeps the first subscriber.
-    let _ = tracing_subscriber::fmt().with_env_filter(filter).try_init();
+    crate::logging::init();
+    // Every client is a file descriptor: take what the hard limit allows (a distribution's
+    // default soft limit of 1,024 would cap the API near a thousand browsers).
+    match rlimit::increase_nofile_limit(65_536) {
+        Ok(n) => tracing::debug!("open files limit {n}"),
+        Err(e) => tracing::warn!("cannot raise the open files limit: {e}"),
+    }
     let rt = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()?;

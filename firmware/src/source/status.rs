@@ -3,6 +3,7 @@
 //! the core's stall time), read by the API.
 
 use crate::config::{Band, VhfPlan};
+use crate::logging::{left_out, Throttle};
 use dsp::IqFormat;
 use serde::Serialize;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
@@ -31,7 +32,14 @@ pub struct SourceStatus {
     /// A radio: samples it lost to overruns, and how often it was reopened.
     pub dropped: AtomicU64,
     pub reconnects: AtomicU64,
+    /// A flapping dongle fails and reopens every few seconds: its log lines are held to one
+    /// of each kind per [`COMPLAINT_EVERY`], with a count of the rest.
+    failures_logged: Throttle,
+    pub(crate) opens_logged: Throttle,
 }
+
+/// How often a source logs a failure (or a reopen) at most.
+pub const COMPLAINT_EVERY: std::time::Duration = std::time::Duration::from_secs(30);
 
 /// One source in `receiver-info`, `stats:tick.system.sdr` and `/metrics`.
 #[derive(Clone, Debug, Serialize)]
@@ -105,6 +113,8 @@ impl SourceStatus {
             device: Mutex::new(None),
             dropped: AtomicU64::new(0),
             reconnects: AtomicU64::new(0),
+            failures_logged: Throttle::new(COMPLAINT_EVERY),
+            opens_logged: Throttle::new(COMPLAINT_EVERY),
         }
     }
 
@@ -143,7 +153,9 @@ impl SourceStatus {
     }
 
     pub(crate) fn fail(&self, message: String) {
-        tracing::error!(source = self.kind, band = %self.band, "{message}");
+        if let Some(n) = self.failures_logged.allow() {
+            tracing::error!(source = self.kind, band = %self.band, "{message}{}", left_out(n));
+        }
         if let Ok(mut e) = self.error.lock() {
             *e = Some(message);
         }

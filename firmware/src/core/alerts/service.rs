@@ -27,14 +27,27 @@ pub fn compiled(store: &RuleStore) -> Rules {
     store.rules().iter().cloned().collect()
 }
 
-/// Serves rule requests until every sender is gone; after each saved change, `publish`
-/// carries the new rules to the core.
+/// Serves rule requests until every sender is gone or `stop` resolves (then the requests
+/// already queued are still answered and saved, and no more are taken); after each saved
+/// change, `publish` carries the new rules to the core.
 pub async fn run(
     mut store: RuleStore,
     mut cmds: mpsc::Receiver<RuleCmd>,
     publish: watch::Sender<Rules>,
+    stop: impl std::future::Future<Output = ()>,
 ) {
-    while let Some(cmd) = cmds.recv().await {
+    tokio::pin!(stop);
+    let mut stopping = false;
+    loop {
+        let cmd = tokio::select! {
+            cmd = cmds.recv() => cmd,
+            _ = &mut stop, if !stopping => {
+                stopping = true;
+                cmds.close();
+                continue;
+            }
+        };
+        let Some(cmd) = cmd else { return };
         if let RuleCmd::List(reply) = cmd {
             let _ = reply.send(store.rules().iter().map(|r| r.spec.clone()).collect());
             continue;

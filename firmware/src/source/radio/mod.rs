@@ -138,7 +138,14 @@ impl RadioSource {
                     wait = self.backoff.0;
                     p.status.recover();
                     p.status.set_device(Some(radio.describe()));
-                    tracing::info!(band = %self.tuning.band, "radio open: {}", radio.describe());
+                    if let Some(n) = p.status.opens_logged.allow() {
+                        tracing::info!(
+                            band = %self.tuning.band,
+                            "radio open: {}{}",
+                            radio.describe(),
+                            crate::logging::left_out(n)
+                        );
+                    }
                     p.restart(p.stream_s());
                     // The ADC-rail rule is for 8-bit samples; other devices use their own.
                     let mut agc = match self.tuning.gain {
