@@ -319,3 +319,31 @@ fn a_flapping_dongle_does_not_flood_the_log() {
         "the first lines are logged: {text}"
     );
 }
+
+/// A dongle returning garbage (all zeros, saturated, random bytes) invents nothing: no
+/// message reaches the core, and the band stays up (garbage is not a failure of the device).
+#[test]
+fn a_dongle_returning_garbage_invents_no_aircraft() {
+    use rand::{RngCore, SeedableRng};
+    let mut random = vec![0u8; 4 << 20];
+    rand::rngs::SmallRng::seed_from_u64(19).fill_bytes(&mut random);
+    for (what, pattern) in [
+        ("all zero", vec![0u8]),
+        ("saturated", vec![255u8]),
+        ("random", random),
+    ] {
+        let fake = FakeDriver::new(true);
+        fake.state.lock().expect("state").garbage = Some(pattern);
+        let mut r = start(&fake, Gain::Fixed(30.0));
+        assert_eq!(drain(&mut r, 1.5), 0, "{what}: messages out of garbage");
+        let report = r.status.report();
+        assert!(report.healthy, "{what}: {report:?}");
+        assert!(report.samples >= 2_500_000, "{what}: samples flowed: {report:?}");
+        // The same device with its traffic back is heard again.
+        fake.state.lock().expect("state").garbage = None;
+        assert!(drain(&mut r, 1.5) > 20, "{what}: messages once the samples are real");
+        r.stop.store(true, Ordering::Relaxed);
+        drain(&mut r, 0.2);
+        r.thread.join().expect("the DSP thread ends cleanly");
+    }
+}

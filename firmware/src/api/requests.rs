@@ -312,8 +312,13 @@ fn store_error(e: StoreError) -> ApiError {
             ApiError::new("not_found", format!("no alert rule with id {id}"))
         }
         StoreError::Write { .. } => {
+            // The client (a token holder where the mode asks for one) is told why: a full or
+            // read-only card is something its user can fix.
             tracing::error!("{e}");
-            ApiError::new("internal", "the rule could not be saved")
+            ApiError::new(
+                "internal",
+                format!("the change was not saved, the rules are as they were: {e}"),
+            )
         }
     }
 }

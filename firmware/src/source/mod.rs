@@ -43,6 +43,7 @@ use pipeline::Pipeline;
 use radio::Tuning;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
+use std::time::{Duration, Instant};
 use tokio::sync::mpsc;
 
 /// A configured source, ready to start, with the receive chain it needs.
@@ -97,7 +98,10 @@ impl Source {
     }
 
     /// Starts the DSP thread of the source with index `index` in the daemon's set. It stops
-    /// when `stop` is set, the core is gone, or a non-looping replay ends.
+    /// when `stop` is set, the core is gone, or a non-looping replay ends. A panic inside the
+    /// band's DSP (a bug) is caught here: the band is reported failed with the panic's
+    /// message, and after a pause (doubling from 1 s to a minute) its receive chain starts
+    /// afresh, its stream clock continuing; the other bands never notice.
     pub fn spawn(
         self,
         index: usize,
@@ -109,23 +113,58 @@ impl Source {
             .name(format!("skyspy-dsp-{}", status.band))
             .spawn(move || {
                 status.running.store(true, Ordering::Relaxed);
-                let timing = match &self.backend {
+                let Source { mut backend, chain } = self;
+                let timing = match &backend {
                     Backend::Replay(r) => Timing::Replay { speed: r.speed },
                     Backend::Simulator(s) if s.speed != 1.0 => Timing::Replay { speed: s.speed },
                     _ => Timing::Live,
                 };
-                match Pipeline::new(&status, index, timing, self.chain, tx, stop) {
-                    Ok(mut p) => match self.backend {
-                        Backend::Simulator(s) => s.run(&mut p),
-                        Backend::UatSimulator(s) => s.run(&mut p),
-                        Backend::VhfSimulator(s) => s.run(&mut p),
-                        Backend::Replay(r) => r.run(&mut p),
-                        Backend::Radio(r) => r.run(&mut p),
-                    },
+                match Pipeline::new(&status, index, timing, chain, tx, stop.clone()) {
+                    Ok(mut p) => run_restarting(&mut backend, &mut p, &status, &stop),
                     Err(e) => status.fail(e),
                 }
                 status.running.store(false, Ordering::Relaxed);
             })
+    }
+}
+
+/// First pause before a band whose DSP panicked starts again, and the longest.
+const PANIC_PAUSE: (Duration, Duration) = (Duration::from_secs(1), Duration::from_secs(60));
+
+/// Runs the backend; after a panic, reports it, waits, and runs it again on a fresh chain.
+fn run_restarting(backend: &mut Backend, p: &mut Pipeline, status: &SourceStatus, stop: &AtomicBool) {
+    let mut pause = PANIC_PAUSE.0;
+    loop {
+        // The backend and the pipeline are whole values between blocks; what a panic left
+        // half-done in the chain is thrown away by `restart` below.
+        let ran = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| match backend {
+            Backend::Simulator(s) => s.run(p),
+            Backend::UatSimulator(s) => s.run(p),
+            Backend::VhfSimulator(s) => s.run(p),
+            Backend::Replay(r) => r.run(p),
+            Backend::Radio(r) => r.run(p),
+        }));
+        let Err(panic) = ran else { return };
+        let what = panic
+            .downcast_ref::<&str>()
+            .map(|s| s.to_string())
+            .or_else(|| panic.downcast_ref::<String>().cloned())
+            .unwrap_or_else(|| "no message".into());
+        status.panics.fetch_add(1, Ordering::Relaxed);
+        status.fail(format!(
+            "the {} band's DSP panicked ({what}): a bug, please report it; restarting the band in {pause:?}",
+            status.band
+        ));
+        let until = Instant::now() + pause;
+        while Instant::now() < until {
+            if stop.load(Ordering::Relaxed) {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        pause = (pause * 2).min(PANIC_PAUSE.1);
+        p.restart(p.stream_s());
+        status.recover();
     }
 }
 
@@ -337,4 +376,76 @@ fn simulator_sources(config: &Config) -> Result<Vec<(Source, Arc<SourceStatus>)>
         ));
     }
     Ok(sources)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_panic_in_one_bands_dsp_restarts_that_band_and_the_others_keep_serving() {
+        let mut config = Config::default();
+        config.source.kind = SourceKind::Simulator;
+        config.simulator.aircraft = 5;
+        config.simulator.uat_aircraft = 3;
+        config.simulator.vhf = false;
+        config.simulator.vdl2 = false;
+        config.simulator.cannonball = false;
+        let sources = Source::all_from_config(&config).expect("simulator sources");
+        let bands: Vec<Band> = sources.iter().map(|(_, s)| s.band).collect();
+        assert_eq!(bands, [Band::Modes, Band::Uat]);
+        let statuses: Vec<_> = sources.iter().map(|(_, s)| s.clone()).collect();
+        let (tx, mut rx) = mpsc::channel(256);
+        let stop = Arc::new(AtomicBool::new(false));
+        pipeline::fault::arm(Band::Modes, 5);
+        let threads: Vec<_> = sources
+            .into_iter()
+            .enumerate()
+            .map(|(i, (s, status))| s.spawn(i, status, tx.clone(), stop.clone()).expect("spawn"))
+            .collect();
+
+        // Blocks by source (0: 1090, 1: 978) with their stream times, and when they came.
+        let mut seen: Vec<(usize, f64, Instant)> = Vec::new();
+        let mut panicked_at = None;
+        let mut recovered_at = None;
+        let t0 = Instant::now();
+        while t0.elapsed() < Duration::from_secs(10) {
+            while let Ok(b) = rx.try_recv() {
+                seen.push((b.source.expect("a DSP block"), b.stream_s, Instant::now()));
+            }
+            let report = statuses[0].report();
+            if panicked_at.is_none() && statuses[0].panics.load(Ordering::Relaxed) == 1 {
+                let error = report.error.clone().unwrap_or_default();
+                assert!(error.contains("1090 band's DSP panicked (injected fault"), "{error}");
+                assert!(!report.healthy);
+                panicked_at = Some(Instant::now());
+            }
+            if let Some(p) = panicked_at {
+                let again = seen.iter().any(|&(s, _, at)| s == 0 && at > p);
+                if report.healthy && again {
+                    recovered_at = Some(Instant::now());
+                    break;
+                }
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        stop.store(true, Ordering::Relaxed);
+        for t in threads {
+            t.join().expect("a DSP thread ends without a panic escaping");
+        }
+        let panicked_at = panicked_at.expect("the injected panic was reported");
+        let recovered_at = recovered_at.expect("the 1090 band came back");
+        let outage = recovered_at - panicked_at;
+        assert!(outage < Duration::from_secs(3), "back after {outage:?}");
+        // The 978 MHz band kept delivering while 1090 was down.
+        let during = seen
+            .iter()
+            .filter(|&&(s, _, at)| s == 1 && at > panicked_at && at < recovered_at)
+            .count();
+        assert!(during >= 5, "978 MHz blocks during the outage: {during}");
+        // The 1090 band's stream clock went on from where it was.
+        let times: Vec<f64> = seen.iter().filter(|b| b.0 == 0).map(|b| b.1).collect();
+        assert!(times.windows(2).all(|w| w[1] > w[0]), "{times:?}");
+        assert_eq!(statuses[1].panics.load(Ordering::Relaxed), 0);
+    }
 }

@@ -118,6 +118,8 @@ impl<'a> Pipeline<'a> {
     /// radio, which is paced by the air). `last` flushes the chain and marks the source's end.
     /// Returns false when the daemon is stopping.
     pub fn process(&mut self, bytes: &[u8], last: bool, speed: f64) -> bool {
+        #[cfg(test)]
+        fault::check(self.status.band);
         let n = (bytes.len() / self.status.format.bytes_per_sample()) as u64;
         let mut block = Block::new(
             Some(self.index),
@@ -184,5 +186,33 @@ impl<'a> Pipeline<'a> {
         self.samples = 0;
         self.base_s = base_s;
         self.started = Instant::now();
+    }
+}
+
+/// Fault injection, compiled only in the crate's own tests: makes a band's DSP panic.
+#[cfg(test)]
+pub(crate) mod fault {
+    use crate::config::Band;
+    use std::sync::Mutex;
+
+    /// Bands armed to panic, with the blocks each processes first.
+    static ARMED: Mutex<Vec<(Band, u32)>> = Mutex::new(Vec::new());
+
+    /// The `band`'s pipeline panics once, after `blocks` more blocks.
+    pub fn arm(band: Band, blocks: u32) {
+        ARMED.lock().unwrap_or_else(|e| e.into_inner()).push((band, blocks));
+    }
+
+    pub(super) fn check(band: Band) {
+        let mut armed = ARMED.lock().unwrap_or_else(|e| e.into_inner());
+        let Some(i) = armed.iter().position(|(b, _)| *b == band) else {
+            return;
+        };
+        if armed[i].1 == 0 {
+            armed.remove(i);
+            drop(armed);
+            panic!("injected fault in the {band} band");
+        }
+        armed[i].1 -= 1;
     }
 }

@@ -15,7 +15,7 @@ pub struct Replay {
 }
 
 impl Replay {
-    pub fn run(mut self, p: &mut Pipeline) {
+    pub fn run(&mut self, p: &mut Pipeline) {
         let bytes_per = p.status.format.bytes_per_sample();
         let mut buf = vec![0u8; p.block_samples() * bytes_per];
         loop {

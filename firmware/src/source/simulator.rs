@@ -66,7 +66,7 @@ impl Simulated {
         }
     }
 
-    pub fn run(mut self, p: &mut Pipeline) {
+    pub fn run(&mut self, p: &mut Pipeline) {
         let n = p.block_samples();
         let (mut iq, mut sent) = (Vec::with_capacity(2 * n), Vec::new());
         loop {
@@ -109,7 +109,7 @@ impl UatSimulated {
         }
     }
 
-    pub fn run(mut self, p: &mut Pipeline) {
+    pub fn run(&mut self, p: &mut Pipeline) {
         let n = p.block_samples();
         let (mut iq, mut sent) = (Vec::with_capacity(2 * n), Vec::new());
         let mut dated_at = f64::NEG_INFINITY;
@@ -270,7 +270,7 @@ impl VhfSimulated {
         }
     }
 
-    pub fn run(mut self, p: &mut Pipeline) {
+    pub fn run(&mut self, p: &mut Pipeline) {
         let n = p.block_samples();
         let (mut iq, mut acars, mut vdl2) = (Vec::with_capacity(2 * n), Vec::new(), Vec::new());
         let mut voice = Vec::new();

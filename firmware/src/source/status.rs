@@ -32,6 +32,8 @@ pub struct SourceStatus {
     /// A radio: samples it lost to overruns, and how often it was reopened.
     pub dropped: AtomicU64,
     pub reconnects: AtomicU64,
+    /// Panics caught in this band's DSP thread (each restarted the band).
+    pub panics: AtomicU64,
     /// A flapping dongle fails and reopens every few seconds: its log lines are held to one
     /// of each kind per [`COMPLAINT_EVERY`], with a count of the rest.
     failures_logged: Throttle,
@@ -113,6 +115,7 @@ impl SourceStatus {
             device: Mutex::new(None),
             dropped: AtomicU64::new(0),
             reconnects: AtomicU64::new(0),
+            panics: AtomicU64::new(0),
             failures_logged: Throttle::new(COMPLAINT_EVERY),
             opens_logged: Throttle::new(COMPLAINT_EVERY),
         }

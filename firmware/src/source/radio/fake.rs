@@ -2,8 +2,8 @@
 //! unplug without a dongle): it can be unplugged and plugged back from another thread,
 //! delivers the test signal generator's traffic for the band it is tuned to in real time —
 //! 1090 MHz Mode S with its noise floor set by the gain (as a tuner's would be), or on the VHF
-//! band ACARS on whichever of the six US channels the tuning covers — and reports overruns
-//! when told to.
+//! band ACARS on whichever of the six US channels the tuning covers — reports overruns when
+//! told to, and returns garbage instead of samples when given some.
 
 use super::{DeviceSelector, Driver, Radio, RadioError, Tuning};
 use crate::config::{Band, US_ACARS_MHZ};
@@ -26,6 +26,9 @@ pub struct FakeState {
     pub gains_set: Vec<i32>,
     /// Samples the device claims it lost.
     pub dropped: u64,
+    /// A broken device: while set, every sample byte comes from this pattern, repeated
+    /// (all zeros, all 255, random bytes…) instead of the traffic.
+    pub garbage: Option<Vec<u8>>,
 }
 
 #[derive(Clone)]
@@ -176,6 +179,14 @@ impl Radio for FakeRadio {
         } else if let Some(acars) = &mut self.vhf {
             acars.next_block(n, out, &mut Vec::new());
         }
+        self.driver.with(|s| {
+            if let Some(pattern) = s.garbage.as_ref().filter(|p| !p.is_empty()) {
+                let start = (self.delivered as usize * 2) % pattern.len();
+                for (i, b) in out.iter_mut().enumerate() {
+                    *b = pattern[(start + i) % pattern.len()];
+                }
+            }
+        });
         self.delivered += n as u64;
         Ok(())
     }

@@ -127,7 +127,7 @@ impl RadioSource {
     /// Opens the radio and streams until it fails, then reports the band unhealthy and
     /// reopens it with backoff (doubling from `backoff.0` to `backoff.1`) until the daemon
     /// stops. Each (re)opened stream starts a fresh receive chain.
-    pub fn run(mut self, p: &mut Pipeline) {
+    pub fn run(&mut self, p: &mut Pipeline) {
         let mut wait = self.backoff.0;
         let mut dropped_before = 0;
         let mut buf = Vec::new();
