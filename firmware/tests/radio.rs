@@ -338,10 +338,16 @@ fn a_dongle_returning_garbage_invents_no_aircraft() {
         assert_eq!(drain(&mut r, 1.5), 0, "{what}: messages out of garbage");
         let report = r.status.report();
         assert!(report.healthy, "{what}: {report:?}");
-        assert!(report.samples >= 2_500_000, "{what}: samples flowed: {report:?}");
+        assert!(
+            report.samples >= 2_500_000,
+            "{what}: samples flowed: {report:?}"
+        );
         // The same device with its traffic back is heard again.
         fake.state.lock().expect("state").garbage = None;
-        assert!(drain(&mut r, 1.5) > 20, "{what}: messages once the samples are real");
+        assert!(
+            drain(&mut r, 1.5) > 20,
+            "{what}: messages once the samples are real"
+        );
         r.stop.store(true, Ordering::Relaxed);
         drain(&mut r, 0.2);
         r.thread.join().expect("the DSP thread ends cleanly");

@@ -12,6 +12,8 @@ import socket
 import subprocess
 import threading
 import time
+import urllib.error
+import urllib.request
 from pathlib import Path
 
 import pytest
@@ -48,9 +50,13 @@ class Daemon:
         while time.time() < deadline:
             if self.proc.poll() is not None:
                 raise RuntimeError(f"skyspy exited with {self.proc.returncode}: {self.output()}")
+            # Serving, not just listening: the API socket is bound before the daemon starts
+            # (so a port in use fails fast), and answers once the feeds are up too.
             try:
-                with socket.create_connection(("127.0.0.1", self.port), timeout=0.2):
+                with urllib.request.urlopen(self.url + "/data/receiver.json", timeout=1):
                     return
+            except urllib.error.HTTPError:
+                return  # 401 in private mode: serving all the same
             except OSError:
                 time.sleep(0.05)
         raise RuntimeError("skyspy did not start listening")

@@ -250,7 +250,9 @@ def test_sigterm_with_a_thousand_clients_connected_exits_within_two_seconds(daem
     wait_for(lambda: metric(d, "skyspy_api_clients") >= 1003, timeout=20)
     t0 = time.monotonic()
     d.stop()  # asserts exit code 0 and no panic in the log
-    assert time.monotonic() - t0 < 2.0, f"exit took {time.monotonic() - t0:.2f} s"
+    took = time.monotonic() - t0
+    print(f"SIGTERM with 1,003 clients: exit in {took * 1000:.0f} ms")
+    assert took < 2.0, f"exit took {took:.2f} s"
     for c in python_clients:
         try:
             c.disconnect()
@@ -287,7 +289,9 @@ def test_one_address_opening_two_thousand_connections_is_held_to_its_limit(daemo
             except ConnectionResetError:
                 pass
         assert still_open == 50, f"{still_open} of the flood's connections kept open"
-        assert rate(bm, 2.0) >= 7.0, "the bystander kept its 10 Hz stream"
+        kept = rate(bm, 2.0)
+        print(f"flood: {still_open} of 2,000 open; the bystander got {kept:.1f} updates/s")
+        assert kept >= 7.0, "the bystander kept its 10 Hz stream"
         assert not bm.gaps
         # Another address is not affected; the flooding one gets its slots back as it closes.
         other, _ = connect(d.url)
@@ -315,6 +319,7 @@ def test_a_client_sending_one_megabyte_frames_in_a_loop_costs_others_nothing(dae
         sent += 1
     elapsed = time.monotonic() - t0
     got = (len(bm.named("aircraft:update")) - n0) / elapsed
+    print(f"1 MB frames: {sent} in {elapsed:.1f} s; the bystander got {got:.1f} updates/s")
     assert sent >= 20, f"only {sent} frames sent in 5 s"
     assert got >= 7.0, f"the bystander got {got:.1f} updates/s while {sent} MB came in"
     assert not bm.gaps

@@ -132,7 +132,12 @@ impl Source {
 const PANIC_PAUSE: (Duration, Duration) = (Duration::from_secs(1), Duration::from_secs(60));
 
 /// Runs the backend; after a panic, reports it, waits, and runs it again on a fresh chain.
-fn run_restarting(backend: &mut Backend, p: &mut Pipeline, status: &SourceStatus, stop: &AtomicBool) {
+fn run_restarting(
+    backend: &mut Backend,
+    p: &mut Pipeline,
+    status: &SourceStatus,
+    stop: &AtomicBool,
+) {
     let mut pause = PANIC_PAUSE.0;
     loop {
         // The backend and the pipeline are whole values between blocks; what a panic left
@@ -416,7 +421,10 @@ mod tests {
             let report = statuses[0].report();
             if panicked_at.is_none() && statuses[0].panics.load(Ordering::Relaxed) == 1 {
                 let error = report.error.clone().unwrap_or_default();
-                assert!(error.contains("1090 band's DSP panicked (injected fault"), "{error}");
+                assert!(
+                    error.contains("1090 band's DSP panicked (injected fault"),
+                    "{error}"
+                );
                 assert!(!report.healthy);
                 panicked_at = Some(Instant::now());
             }
@@ -431,11 +439,13 @@ mod tests {
         }
         stop.store(true, Ordering::Relaxed);
         for t in threads {
-            t.join().expect("a DSP thread ends without a panic escaping");
+            t.join()
+                .expect("a DSP thread ends without a panic escaping");
         }
         let panicked_at = panicked_at.expect("the injected panic was reported");
         let recovered_at = recovered_at.expect("the 1090 band came back");
         let outage = recovered_at - panicked_at;
+        println!("1090 MHz back {outage:?} after the panic");
         assert!(outage < Duration::from_secs(3), "back after {outage:?}");
         // The 978 MHz band kept delivering while 1090 was down.
         let during = seen

@@ -200,7 +200,10 @@ pub(crate) mod fault {
 
     /// The `band`'s pipeline panics once, after `blocks` more blocks.
     pub fn arm(band: Band, blocks: u32) {
-        ARMED.lock().unwrap_or_else(|e| e.into_inner()).push((band, blocks));
+        ARMED
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .push((band, blocks));
     }
 
     pub(super) fn check(band: Band) {
