@@ -7,7 +7,7 @@ import { afterEach, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, execFileSync } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
-import { createServer, connect as tcpConnect } from 'node:net';
+import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { io } from 'socket.io-client';
@@ -37,12 +37,10 @@ async function startDaemon(args, config = '') {
     { stdio: ['ignore', 'ignore', 'pipe'] });
   let log = '';
   proc.stderr.on('data', (d) => { log += d; });
+  // Serving, not just listening: the socket is bound before the daemon starts its feeds.
   for (let i = 0; i < 200; i++) {
     if (proc.exitCode !== null) throw new Error(`skyspy exited with ${proc.exitCode}: ${log}`);
-    const ok = await new Promise((res) => {
-      const c = tcpConnect(port, '127.0.0.1', () => { c.end(); res(true); });
-      c.on('error', () => res(false));
-    });
+    const ok = await fetch(`http://127.0.0.1:${port}/data/receiver.json`).then(() => true, () => false);
     if (ok) break;
     await sleep(50);
   }
