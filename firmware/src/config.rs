@@ -631,8 +631,8 @@ pub struct SimulatorConfig {
     /// aircraft flying a grid near the receiver, an air-ambulance helicopter and an
     /// airliner passing (docs/cannonball.md).
     pub cannonball: bool,
-    /// Plays the simulated 1090 MHz traffic this many times faster than real time (the
-    /// picture's clock follows it, as for a replay); only with the other simulated bands off.
+    /// Plays the simulated 1090 and 978 MHz traffic this many times faster than real time
+    /// (the picture's clock follows it, as for a replay); only with the VHF simulators off.
     pub speed: f64,
 }
 
@@ -1033,10 +1033,10 @@ impl Config {
         if !(sim.speed.is_finite() && (0.1..=100.0).contains(&sim.speed)) {
             return bad("simulator.speed", "must be within 0.1..100");
         }
-        if sim.speed != 1.0 && (sim.uat_aircraft > 0 || sim.fisb || sim.vhf || sim.vdl2) {
+        if sim.speed != 1.0 && (sim.vhf || sim.vdl2) {
             return bad(
                 "simulator.speed",
-                "plays only the 1090 MHz simulator faster: set uat_aircraft = 0 and fisb, vhf and vdl2 = false",
+                "plays only the 1090 and 978 MHz simulators faster: set vhf and vdl2 = false",
             );
         }
         let c = &self.cannonball;
@@ -1230,17 +1230,20 @@ impl Config {
         Ok(())
     }
 
-    /// What a usable config may still get wrong: in `private` mode the TCP feeds have no
-    /// token, so a feed on a non-loopback address gives the picture (or, for Beast input,
-    /// a way into it) to anyone who can reach the port. `run --check` prints these and the
-    /// daemon logs them at start.
+    /// What a usable config may still get wrong: the TCP feeds have no token, so in `private`
+    /// mode a feed on a non-loopback address gives the picture (or, for Beast input, a way
+    /// into it) to anyone who can reach the port, and in `hybrid` mode, where changes need a
+    /// token, Beast input on the network is a change without one. `run --check` prints these
+    /// and the daemon logs them at start.
     pub fn warnings(&self) -> Vec<String> {
         let mut out = Vec::new();
-        if self.api.auth != AuthMode::Private {
-            return out;
-        }
         for (key, addr) in self.feeds.listeners().unwrap_or_default() {
-            if addr.ip().is_loopback() {
+            let exposed = match self.api.auth {
+                AuthMode::Public => false,
+                AuthMode::Private => true,
+                AuthMode::Hybrid => key == "feeds.beast_in",
+            };
+            if !exposed || addr.ip().is_loopback() {
                 continue;
             }
             let what = if key == "feeds.beast_in" {
@@ -1248,8 +1251,13 @@ impl Config {
             } else {
                 "gives every message to anyone who can reach it"
             };
+            let mode = if self.api.auth == AuthMode::Private {
+                "private"
+            } else {
+                "hybrid"
+            };
             out.push(format!(
-                "{key} listens on {addr} with auth = \"private\": a TCP feed has no token and \
+                "{key} listens on {addr} with auth = \"{mode}\": a TCP feed has no token and \
                  {what}; bind it to 127.0.0.1 or turn it off with \"\""
             ));
         }

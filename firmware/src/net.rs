@@ -91,8 +91,9 @@ impl PerIpListener {
         }
     }
 
-    /// Takes a slot for `ip`, or none if it has `per_ip` connections open.
+    /// Takes a slot for `ip`'s host, or none if it has `per_ip` connections open.
     fn slot(&self, ip: IpAddr) -> Option<Slot> {
+        let ip = host_of(ip);
         let mut open = self.open.lock().unwrap_or_else(|e| e.into_inner());
         let n = open.entry(ip).or_insert(0);
         if *n >= self.per_ip {
@@ -150,6 +151,20 @@ impl axum::serve::Listener for PerIpListener {
 
     fn local_addr(&self) -> io::Result<SocketAddr> {
         self.inner.local_addr()
+    }
+}
+
+/// The key a connection is counted under: an IPv4 address (also when mapped into IPv6), or an
+/// IPv6 address's /64 (one host may use any address of its network's prefix).
+fn host_of(ip: IpAddr) -> IpAddr {
+    match ip {
+        IpAddr::V4(_) => ip,
+        IpAddr::V6(v6) => match v6.to_ipv4_mapped() {
+            Some(v4) => IpAddr::V4(v4),
+            None => IpAddr::V6(std::net::Ipv6Addr::from(
+                u128::from(v6) & !((1u128 << 64) - 1),
+            )),
+        },
     }
 }
 
@@ -252,5 +267,16 @@ mod tests {
             l.open.lock().expect("lock").is_empty(),
             "every slot given back"
         );
+    }
+
+    #[test]
+    fn ipv6_hosts_count_by_their_64_and_mapped_ipv4_as_ipv4() {
+        let a: IpAddr = "2001:db8:1:2::10".parse().expect("ip");
+        let b: IpAddr = "2001:db8:1:2:ffff::99".parse().expect("ip");
+        let c: IpAddr = "2001:db8:1:3::10".parse().expect("ip");
+        assert_eq!(host_of(a), host_of(b));
+        assert_ne!(host_of(a), host_of(c));
+        let mapped: IpAddr = "::ffff:192.0.2.7".parse().expect("ip");
+        assert_eq!(host_of(mapped), "192.0.2.7".parse::<IpAddr>().expect("ip"));
     }
 }

@@ -34,7 +34,7 @@ def free_port():
 class Daemon:
     """One `skyspy run` process; stopped with SIGTERM, which must exit 0 promptly."""
 
-    def __init__(self, tmp: Path, args=(), config: str = "", env=None):
+    def __init__(self, tmp: Path, args=(), config: str = "", env=None, prefix=()):
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.tmp = tmp
@@ -44,7 +44,7 @@ class Daemon:
         cmd = [BIN, "run", "--config", str(cfg), "--listen", f"127.0.0.1:{self.port}"]
         if "--rules-file" not in args:
             cmd += ["--rules-file", str(tmp / f"rules-{self.port}.json")]
-        self.proc = subprocess.Popen(cmd + list(args), stdout=self.log, stderr=subprocess.STDOUT,
+        self.proc = subprocess.Popen([*prefix, *cmd, *args], stdout=self.log, stderr=subprocess.STDOUT,
                                      env=None if env is None else {**os.environ, **env})
         deadline = time.time() + 20
         while time.time() < deadline:
@@ -82,8 +82,8 @@ class Daemon:
 def daemon(tmp_path):
     started = []
 
-    def start(*args, config="", env=None):
-        d = Daemon(tmp_path, args, config, env)
+    def start(*args, config="", env=None, prefix=()):
+        d = Daemon(tmp_path, args, config, env, prefix)
         started.append(d)
         return d
 

@@ -100,10 +100,18 @@ def test_a_private_daemon_warns_about_feeds_on_the_network(tmp_path, daemon):
     assert "feeds.beast_in listens on 0.0.0.0:30004" in warnings[1]
     assert all("127.0.0.1" in w for w in warnings), "the warning says what to do"
     assert TOKEN not in r.stdout + r.stderr
+    # Hybrid mode: reads are open, but Beast input on the network is a change with no token.
+    cfg.write_text(f'[api]\nauth = "hybrid"\ntokens = ["{TOKEN}"]\n')
+    r = subprocess.run([BIN, "run", "--check", "--config", str(cfg)], capture_output=True,
+                       text=True, timeout=30)
+    warnings = [l for l in r.stdout.splitlines() if l.startswith("warning:")]
+    assert len(warnings) == 1 and "feeds.beast_in" in warnings[0], r.stdout
+    assert 'auth = "hybrid"' in warnings[0]
     # The same config in public mode: nothing to warn about.
     cfg.write_text('[feeds]\nraw = "0.0.0.0:0"\n')
     r = subprocess.run([BIN, "run", "--check", "--config", str(cfg)], capture_output=True,
                        text=True, timeout=30)
+    assert r.returncode == 0 and "configuration OK" in r.stdout, r.stdout + r.stderr
     assert "warning" not in r.stdout, r.stdout
     # And at start, in the log (feeds on free ports so the test needs none of the defaults).
     d = daemon("--simulate", "--auth", "private",

@@ -1,13 +1,15 @@
-"""Faults around the alert rules' file, through the real server: a full disk or a directory
-that cannot be written refuses the change with a clear error and keeps the old rules; a
-SIGKILL in the middle of saving leaves the old file or the new one, never a mix."""
+"""Faults around the alert rules' file, through the real server: a full or read-only card
+refuses the change with a clear error and keeps the old rules; a SIGKILL in the middle of
+saving leaves the old file or the new one, never a mix."""
 
+import errno
 import json
 import os
 import random
 import signal
 import subprocess
 import time
+from pathlib import Path
 
 from conftest import connect, request
 
@@ -24,44 +26,54 @@ def names(sio):
     return [r["name"] for r in request(sio, "alert-rules")["data"]["rules"]]
 
 
-def test_a_full_disk_refuses_the_change_and_keeps_the_old_rules(daemon, tmp_path):
-    rules = tmp_path / "rules" / "rules.json"
-    rules.parent.mkdir()
-    d = daemon("--simulate", "--rules-file", str(rules), config=LIGHT)
+def test_a_full_or_read_only_card_refuses_the_change_and_keeps_the_old_rules(daemon, tmp_path):
+    """The rules live on a 256 kB tmpfs in the daemon's own mount namespace (unshare): filled
+    to the last byte it gives ENOSPC, remounted read-only EROFS, as a worn or full card does."""
+    rules_dir = tmp_path / "card"
+    rules_dir.mkdir()
+    rules = rules_dir / "rules.json"
+    mount = 'mount -t tmpfs -o size=256k skyspy-card "$0" && exec "$@"'
+    d = daemon("--simulate", "--rules-file", str(rules), config=LIGHT,
+               prefix=["unshare", "--mount", "--propagation", "private", "--", "sh", "-c", mount,
+                       str(rules_dir)])
+    # The daemon's view of the card (its mount namespace), from outside.
+    card = Path(f"/proc/{d.proc.pid}/root") / str(rules_dir).lstrip("/")
+    in_ns = ["nsenter", "--target", str(d.proc.pid), "--mount", "--"]
     sio, _ = connect(d.url)
     try:
         assert request(sio, "alert-rule-create", rule("kept"))["data"]["id"] >= 1
-        before = rules.read_bytes()
-        # The save's temporary file is /dev/full: every write fails with ENOSPC, as on a
-        # card with no space left.
-        tmp = rules.parent / "rules.json.tmp"
-        tmp.symlink_to("/dev/full")
+        assert not rules.exists(), "the rules went to the daemon's tmpfs, not the test's disk"
+        before = (card / "rules.json").read_bytes()
+
+        # Full: a filler takes every byte left.
+        with open(card / "filler", "wb", buffering=0) as f:
+            try:
+                while True:
+                    f.write(b"\0" * 4096)
+            except OSError as e:
+                assert e.errno == errno.ENOSPC, e
         err = request(sio, "alert-rule-create", rule("lost"))["error"]
         assert err["code"] == "internal", err
         assert "No space left on device" in err["message"], err
-        assert "the rules are as they were" in err["message"], err
-        assert str(rules) in err["message"], "the error names the file"
+        assert "the rules are as they were" in err["message"] and str(rules) in err["message"]
         assert names(sio) == ["kept"], "the refused change is not in memory either"
-        assert rules.read_bytes() == before, "the file is untouched"
-        tmp.unlink()
+        assert (card / "rules.json").read_bytes() == before, "the file is untouched"
+        (card / "filler").unlink()
 
-        # A directory the daemon cannot write (immutable: root ignores permission bits).
-        immutable = subprocess.run(["chattr", "+i", str(rules.parent)], capture_output=True)
-        if immutable.returncode == 0:
-            try:
-                err = request(sio, "alert-rule-create", rule("lost"))["error"]
-                assert err["code"] == "internal" and "not permitted" in err["message"], err
-                assert names(sio) == ["kept"]
-                assert rules.read_bytes() == before
-            finally:
-                subprocess.run(["chattr", "-i", str(rules.parent)], check=True)
-        else:
-            print(f"chattr +i unsupported here: {immutable.stderr.decode().strip()}")
+        # Read-only: remounted under the running daemon.
+        subprocess.run(in_ns + ["mount", "-o", "remount,ro", str(rules_dir)], check=True)
+        err = request(sio, "alert-rule-create", rule("lost"))["error"]
+        assert "Read-only file system" in err["message"], err
+        assert names(sio) == ["kept"]
+        assert (card / "rules.json").read_bytes() == before
 
-        # Space again: the next change is saved.
+        # Writable again: the next change is saved.
+        subprocess.run(in_ns + ["mount", "-o", "remount,rw", str(rules_dir)], check=True)
         assert request(sio, "alert-rule-create", rule("saved"))["data"]["id"] >= 1
         assert names(sio) == ["kept", "saved"]
-        assert [r["name"] for r in json.loads(rules.read_text())["rules"]] == ["kept", "saved"]
+        saved = json.loads((card / "rules.json").read_text())
+        assert [r["name"] for r in saved["rules"]] == ["kept", "saved"]
+        assert not (card / "rules.json.tmp").exists(), "no temporary file left behind"
     finally:
         sio.disconnect()
 

@@ -138,6 +138,7 @@ pub fn main(args: &RunArgs) -> Result<(), CliError> {
         return Ok(());
     }
     crate::logging::init();
+    contain_panics();
     // Every client is a file descriptor: take what the hard limit allows (a distribution's
     // default soft limit of 1,024 would cap the API near a thousand browsers).
     match rlimit::increase_nofile_limit(65_536) {
@@ -158,6 +159,22 @@ pub fn main(args: &RunArgs) -> Result<(), CliError> {
             .await
             .map_err(CliError::from)
     })
+}
+
+/// A panic is a bug. In a band's DSP thread it is caught there and the band restarts
+/// (`source::Source::spawn`); anywhere else (the core, the API, a feed) the process cannot
+/// know what state it left, so it reports the panic and aborts, and systemd starts it again.
+fn contain_panics() {
+    let report = std::panic::take_hook();
+    std::panic::set_hook(Box::new(move |info| {
+        report(info);
+        let dsp = std::thread::current()
+            .name()
+            .is_some_and(|n| n.starts_with(crate::source::DSP_THREAD));
+        if !dsp {
+            std::process::abort();
+        }
+    }));
 }
 
 /// Resolves on SIGTERM or Ctrl-C.

@@ -110,13 +110,14 @@ impl Source {
         stop: Arc<AtomicBool>,
     ) -> std::io::Result<std::thread::JoinHandle<()>> {
         std::thread::Builder::new()
-            .name(format!("skyspy-dsp-{}", status.band))
+            .name(format!("{DSP_THREAD}{}", status.band))
             .spawn(move || {
                 status.running.store(true, Ordering::Relaxed);
                 let Source { mut backend, chain } = self;
                 let timing = match &backend {
                     Backend::Replay(r) => Timing::Replay { speed: r.speed },
                     Backend::Simulator(s) if s.speed != 1.0 => Timing::Replay { speed: s.speed },
+                    Backend::UatSimulator(s) if s.speed != 1.0 => Timing::Replay { speed: s.speed },
                     _ => Timing::Live,
                 };
                 match Pipeline::new(&status, index, timing, chain, tx, stop.clone()) {
@@ -127,6 +128,9 @@ impl Source {
             })
     }
 }
+
+/// The name of every DSP thread starts so (the process's panic hook lets these unwind).
+pub const DSP_THREAD: &str = "skyspy-dsp-";
 
 /// First pause before a band whose DSP panicked starts again, and the longest.
 const PANIC_PAUSE: (Duration, Duration) = (Duration::from_secs(1), Duration::from_secs(60));
@@ -139,15 +143,22 @@ fn run_restarting(
     stop: &AtomicBool,
 ) {
     let mut pause = PANIC_PAUSE.0;
+    let mut after_panic = false;
     loop {
         // The backend and the pipeline are whole values between blocks; what a panic left
-        // half-done in the chain is thrown away by `restart` below.
-        let ran = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| match backend {
-            Backend::Simulator(s) => s.run(p),
-            Backend::UatSimulator(s) => s.run(p),
-            Backend::VhfSimulator(s) => s.run(p),
-            Backend::Replay(r) => r.run(p),
-            Backend::Radio(r) => r.run(p),
+        // half-done in the chain is thrown away by `restart` on the next turn.
+        let ran = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            if after_panic {
+                // A fresh chain, the stream clock going on.
+                p.restart(p.stream_s());
+            }
+            match backend {
+                Backend::Simulator(s) => s.run(p),
+                Backend::UatSimulator(s) => s.run(p),
+                Backend::VhfSimulator(s) => s.run(p),
+                Backend::Replay(r) => r.run(p),
+                Backend::Radio(r) => r.run(p),
+            }
         }));
         let Err(panic) = ran else { return };
         let what = panic
@@ -156,7 +167,7 @@ fn run_restarting(
             .or_else(|| panic.downcast_ref::<String>().cloned())
             .unwrap_or_else(|| "no message".into());
         status.panics.fetch_add(1, Ordering::Relaxed);
-        status.fail(format!(
+        status.fail_loudly(format!(
             "the {} band's DSP panicked ({what}): a bug, please report it; restarting the band in {pause:?}",
             status.band
         ));
@@ -168,7 +179,7 @@ fn run_restarting(
             std::thread::sleep(Duration::from_millis(50));
         }
         pause = (pause * 2).min(PANIC_PAUSE.1);
-        p.restart(p.stream_s());
+        after_panic = true;
         status.recover();
     }
 }
@@ -329,6 +340,7 @@ fn simulator_sources(config: &Config) -> Result<Vec<(Source, Arc<SourceStatus>)>
                     s.uat_aircraft,
                     s.seed,
                     s.fisb,
+                    s.speed,
                 ))),
                 ChainSpec::Uat,
             ),

@@ -122,7 +122,7 @@ impl SourceStatus {
     }
 
     pub fn report(&self) -> SourceReport {
-        let error = self.error.lock().map(|e| e.clone()).unwrap_or_default();
+        let error = lock(&self.error).clone();
         let state = if error.is_some() {
             "failed"
         } else if self.ended.load(Ordering::Relaxed) {
@@ -143,7 +143,7 @@ impl SourceStatus {
             samples: self.samples.load(Ordering::Relaxed),
             frames: self.frames.load(Ordering::Relaxed),
             error,
-            device: self.device.lock().map(|d| d.clone()).unwrap_or_default(),
+            device: lock(&self.device).clone(),
             dropped_samples: self.dropped.load(Ordering::Relaxed),
             reconnects: self.reconnects.load(Ordering::Relaxed),
             centre_frequency: self.plan.as_ref().map(|p| p.centre_hz / 1e6),
@@ -159,22 +159,29 @@ impl SourceStatus {
         if let Some(n) = self.failures_logged.allow() {
             tracing::error!(source = self.kind, band = %self.band, "{message}{}", left_out(n));
         }
-        if let Ok(mut e) = self.error.lock() {
-            *e = Some(message);
-        }
+        *lock(&self.error) = Some(message);
+    }
+
+    /// `fail` for what must never be held back (a panic: a bug to report).
+    pub(crate) fn fail_loudly(&self, message: String) {
+        tracing::error!(source = self.kind, band = %self.band, "{message}");
+        *lock(&self.error) = Some(message);
     }
 
     pub(crate) fn recover(&self) {
-        if let Ok(mut e) = self.error.lock() {
-            *e = None;
-        }
+        *lock(&self.error) = None;
     }
 
     pub(crate) fn set_device(&self, device: Option<String>) {
-        if let Ok(mut d) = self.device.lock() {
-            *d = device;
-        }
+        *lock(&self.device) = device;
     }
+}
+
+/// Locks a status field, taking it over from a thread that panicked while holding it (the
+/// fields are plain values, whole between statements), so a caught panic never silences a
+/// band's reports.
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|e| e.into_inner())
 }
 
 /// Every source the daemon runs (one per band), for the API's reports.
