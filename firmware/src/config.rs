@@ -631,8 +631,10 @@ pub struct SimulatorConfig {
     /// aircraft flying a grid near the receiver, an air-ambulance helicopter and an
     /// airliner passing (docs/cannonball.md).
     pub cannonball: bool,
-    /// Plays the simulated 1090 and 978 MHz traffic this many times faster than real time
-    /// (the picture's clock follows it, as for a replay); only with the VHF simulators off.
+    /// Plays the simulated 1090 MHz traffic this many times faster than real time (the
+    /// picture's clock follows it, as for a replay); only with the other simulated bands off:
+    /// the clock follows the replayed stream, and a second band at its own pace would age
+    /// the first's aircraft away.
     pub speed: f64,
 }
 
@@ -1033,10 +1035,10 @@ impl Config {
         if !(sim.speed.is_finite() && (0.1..=100.0).contains(&sim.speed)) {
             return bad("simulator.speed", "must be within 0.1..100");
         }
-        if sim.speed != 1.0 && (sim.vhf || sim.vdl2) {
+        if sim.speed != 1.0 && (sim.uat_aircraft > 0 || sim.fisb || sim.vhf || sim.vdl2) {
             return bad(
                 "simulator.speed",
-                "plays only the 1090 and 978 MHz simulators faster: set vhf and vdl2 = false",
+                "plays only the 1090 MHz simulator faster: set uat_aircraft = 0 and fisb, vhf and vdl2 = false",
             );
         }
         let c = &self.cannonball;

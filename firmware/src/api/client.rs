@@ -14,6 +14,7 @@
 use super::wire::{self, AircraftSnapshot, AircraftUpdate, Batch, BatchItem, DeltaJson};
 use super::Topic;
 use crate::core::World;
+use crate::logging::{left_out, Throttle};
 use serde::Serialize;
 use serde_json::value::RawValue;
 use socketioxide::extract::SocketRef;
@@ -23,6 +24,9 @@ use std::collections::VecDeque;
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::time::Instant;
+
+/// How often one slow client's dropped events are logged at most.
+const SLOW_LOGGED_EVERY: std::time::Duration = std::time::Duration::from_secs(30);
 
 /// Where a client's messages go: its socket, or a recorder in the tests of this logic.
 pub trait Outbox: Send + 'static {
@@ -161,6 +165,9 @@ pub struct Client<O: Outbox = SocketRef> {
     stats_sent: u64,
     pending: Vec<Queued>,
     retry: VecDeque<Queued>,
+    /// A client too slow for its urgent events is told about in the log once per
+    /// [`SLOW_LOGGED_EVERY`], with the count of the rest (a stalled browser drops many).
+    drops_logged: Throttle,
     /// When the oldest queued event was queued.
     pending_since: Option<Instant>,
     pub bucket: TokenBucket,
@@ -198,6 +205,7 @@ impl<O: Outbox> Client<O> {
             stats_sent: 0,
             pending: Vec::new(),
             retry: VecDeque::new(),
+            drops_logged: Throttle::new(SLOW_LOGGED_EVERY),
             pending_since: None,
             bucket: TokenBucket::new(10.0, 30.0, now),
             last_limited_notice: None,
@@ -382,7 +390,13 @@ impl<O: Outbox> Client<O> {
         if sent == Sent::Full {
             if self.retry.len() == RETRY_MAX {
                 self.retry.pop_front();
-                tracing::warn!(sid = %self.socket.sid(), "client too slow: an urgent event was dropped");
+                if let Some(n) = self.drops_logged.allow() {
+                    tracing::warn!(
+                        sid = %self.socket.sid(),
+                        "client too slow: an urgent event was dropped{}",
+                        left_out(n)
+                    );
+                }
             }
             self.retry.push_back(q.clone());
         }

@@ -117,7 +117,6 @@ impl Source {
                 let timing = match &backend {
                     Backend::Replay(r) => Timing::Replay { speed: r.speed },
                     Backend::Simulator(s) if s.speed != 1.0 => Timing::Replay { speed: s.speed },
-                    Backend::UatSimulator(s) if s.speed != 1.0 => Timing::Replay { speed: s.speed },
                     _ => Timing::Live,
                 };
                 match Pipeline::new(&status, index, timing, chain, tx, stop.clone()) {
@@ -340,7 +339,6 @@ fn simulator_sources(config: &Config) -> Result<Vec<(Source, Arc<SourceStatus>)>
                     s.uat_aircraft,
                     s.seed,
                     s.fisb,
-                    s.speed,
                 ))),
                 ChainSpec::Uat,
             ),

@@ -90,12 +90,10 @@ pub struct UatSimulated {
     sim: UatTrafficSim,
     centre: Position,
     fisb: bool,
-    /// Times real time (1090 MHz plays at the same speed).
-    pub speed: f64,
 }
 
 impl UatSimulated {
-    pub fn new(centre: Position, aircraft: usize, seed: u64, fisb: bool, speed: f64) -> Self {
+    pub fn new(centre: Position, aircraft: usize, seed: u64, fisb: bool) -> Self {
         let mut cfg = UatTrafficConfig::new(centre, aircraft, seed);
         if fisb {
             cfg.fisb = Some(FisbConfig {
@@ -108,7 +106,6 @@ impl UatSimulated {
             sim: UatTrafficSim::new(cfg),
             centre,
             fisb,
-            speed,
         }
     }
 
@@ -126,7 +123,7 @@ impl UatSimulated {
             iq.clear();
             sent.clear();
             self.sim.next_block(n, &mut iq, &mut sent);
-            if !p.process(&iq, false, self.speed) {
+            if !p.process(&iq, false, 1.0) {
                 return;
             }
         }
