@@ -337,11 +337,15 @@ test('ACARS: messages listed live, filtered by label and registration; a linked 
       label: li.querySelector('.acars-label').textContent,
       who: li.querySelector('.kind').textContent,
     }));
-    // The label filter keeps that label's messages only.
+    // The label filter keeps the messages it matches: that label's, and any whose flight,
+    // registration or call sign holds the same characters (a label "10" matches flight
+    // "KL1023" too), so every item shown carries the query and one has the label.
     await page.fill('#acars-filter', first.label);
     await until(page, (l) => {
-      const labels = [...document.querySelectorAll('#acars .acars-label')].map((e) => e.textContent);
-      return labels.length >= 1 && labels.every((x) => x.includes(l));
+      const items = [...document.querySelectorAll('#acars li.acars-item')];
+      return items.length >= 1 &&
+        items.some((li) => li.querySelector('.acars-label').textContent === l) &&
+        items.every((li) => li.textContent.toUpperCase().includes(l.toUpperCase()));
     }, first.label);
     // The registration filter: one aircraft's messages.
     const registration = first.who.split(' · ')[0];
