@@ -333,10 +333,10 @@ pub fn router(hub: Arc<Hub>) -> (axum::Router, socketioxide::SocketIo) {
         .route("/data/receiver.json", get(data::receiver))
         .route("/data/stats.json", get(data::stats))
         .route("/metrics", get(data::metrics))
-        .route_layer(from_fn_with_state(hub.clone(), token_for_reads));
+        .route_layer(from_fn_with_state((hub.clone(), false), guard));
     let clips = axum::Router::new()
         .route("/audio/clips/{name}", get(audio_ns::clip))
-        .route_layer(from_fn_with_state(hub.clone(), token_for_audio));
+        .route_layer(from_fn_with_state((hub.clone(), true), guard));
     let router = data
         .merge(clips)
         .with_state(hub.clone())
@@ -363,37 +363,18 @@ fn http_token<'a>(headers: &'a HeaderMap, query: &'a Option<TokenQuery>) -> Opti
     bearer.or(query.as_ref().and_then(|q| q.token.as_deref()))
 }
 
-async fn token_for_reads(
-    State(hub): State<Arc<Hub>>,
-    query: Result<Query<TokenQuery>, QueryRejection>,
-    headers: HeaderMap,
-    req: Request,
-    next: Next,
-) -> Response {
-    guard(&hub, false, &headers, query.ok().map(|q| q.0), req, next).await
-}
-
-async fn token_for_audio(
-    State(hub): State<Arc<Hub>>,
-    query: Result<Query<TokenQuery>, QueryRejection>,
-    headers: HeaderMap,
-    req: Request,
-    next: Next,
-) -> Response {
-    guard(&hub, true, &headers, query.ok().map(|q| q.0), req, next).await
-}
-
-/// Passes the request on if the mode lets it through, else answers 401 with a
-/// `WWW-Authenticate` challenge (the token itself is never echoed or logged).
+/// Passes the request on if the mode lets it through (`sensitive`: the path belongs to
+/// `/audio`), else answers 401 with a `WWW-Authenticate` challenge (the token itself is
+/// never echoed or logged).
 async fn guard(
-    hub: &Hub,
-    sensitive: bool,
-    headers: &HeaderMap,
-    query: Option<TokenQuery>,
+    State((hub, sensitive)): State<(Arc<Hub>, bool)>,
+    query: Result<Query<TokenQuery>, QueryRejection>,
+    headers: HeaderMap,
     req: Request,
     next: Next,
 ) -> Response {
-    if hub.needs_token(sensitive) && !hub.token_valid(http_token(headers, &query)) {
+    let query = query.ok().map(|q| q.0);
+    if hub.needs_token(sensitive) && !hub.token_valid(http_token(&headers, &query)) {
         return (
             StatusCode::UNAUTHORIZED,
             [(header::WWW_AUTHENTICATE, "Bearer realm=\"skyspy\"")],
