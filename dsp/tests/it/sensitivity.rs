@@ -6,9 +6,8 @@
 //! counted separately), and so are the first two seconds, while the receiver has not yet
 //! heard the clean squitters that address/parity replies and repairs are checked against.
 
-mod common;
 
-use common::decode_all;
+use crate::common::decode_all;
 use dsp::cpr::{decode_global, CprFrame, CprKind, Position};
 use dsp::decode::decode;
 use dsp::gen::{distance_km, generate, TrafficConfig, Transmission};
