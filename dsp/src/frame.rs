@@ -67,7 +67,7 @@ impl Frame {
 
     /// Lowercase hex of the reply, as dump1090's raw output prints it.
     pub fn hex(&self) -> String {
-        self.data().iter().map(|b| format!("{b:02x}")).collect()
+        ::hex::encode(self.data())
     }
 }
 
@@ -366,9 +366,7 @@ mod tests {
 
     fn frame(h: &str) -> [u8; 14] {
         let mut b = [0u8; 14];
-        for (i, out) in b.iter_mut().enumerate().take(h.len() / 2) {
-            *out = u8::from_str_radix(&h[2 * i..2 * i + 2], 16).unwrap();
-        }
+        ::hex::decode_to_slice(h, &mut b[..h.len() / 2]).expect("hex test vector");
         b
     }
 

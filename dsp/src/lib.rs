@@ -36,9 +36,6 @@ pub use receiver::Receiver;
 pub(crate) mod test_util {
     /// Bytes of a hex string (test vectors).
     pub fn hex(s: &str) -> Vec<u8> {
-        (0..s.len())
-            .step_by(2)
-            .map(|i| u8::from_str_radix(&s[i..i + 2], 16).expect("hex test vector"))
-            .collect()
+        ::hex::decode(s).expect("hex test vector")
     }
 }

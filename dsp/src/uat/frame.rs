@@ -42,9 +42,7 @@ impl UatFrame {
         } else {
             '+'
         });
-        for b in &self.payload {
-            s.push_str(&format!("{b:02x}"));
-        }
+        s.push_str(&::hex::encode(&self.payload));
         s.push(';');
         s
     }
@@ -193,13 +191,7 @@ pub fn parse_raw(line: &str) -> Option<(Kind, Vec<u8>)> {
         _ => return None,
     };
     let hex = line[1..].split(';').next()?;
-    if hex.len() % 2 != 0 {
-        return None;
-    }
-    let bytes = (0..hex.len())
-        .step_by(2)
-        .map(|i| u8::from_str_radix(hex.get(i..i + 2)?, 16).ok())
-        .collect::<Option<Vec<u8>>>()?;
+    let bytes = ::hex::decode(hex).ok()?;
     let ok = match kind {
         Kind::Downlink => bytes.len() == BASIC_PAYLOAD || bytes.len() == LONG_PAYLOAD,
         Kind::Uplink => bytes.len() == UPLINK_PAYLOAD,

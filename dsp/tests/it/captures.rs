@@ -1,7 +1,6 @@
 //! The demodulator against real over-the-air captures and what readsb and dump1090-fa made
 //! of them (../shared/testdata/modes, see its README for the caveats).
 
-
 use crate::common::*;
 use dsp::crc::syndrome;
 use dsp::frame::df_of;

@@ -6,7 +6,6 @@
 //! counted separately), and so are the first two seconds, while the receiver has not yet
 //! heard the clean squitters that address/parity replies and repairs are checked against.
 
-
 use crate::common::decode_all;
 use dsp::cpr::{decode_global, CprFrame, CprKind, Position};
 use dsp::decode::decode;

@@ -2,7 +2,6 @@
 //! (the fisb-978 eye samples), checked against what libfec with dump978-fa's parameters made
 //! of them.
 
-
 use crate::common::*;
 use dsp::uat::consts::*;
 use dsp::uat::frame::{correct_downlink, correct_uplink, parse_raw, Kind};

@@ -53,10 +53,7 @@ pub fn parse_line(line: &str) -> Result<Option<(Vec<u8>, u32)>, LineError> {
     if t.len() != 14 && t.len() != 28 {
         return Err(LineError::Length(t.len()));
     }
-    let bytes: Vec<u8> = (0..t.len())
-        .step_by(2)
-        .map(|i| u8::from_str_radix(&t[i..i + 2], 16).map_err(|_| LineError::NotHex))
-        .collect::<Result<_, _>>()?;
+    let bytes = ::hex::decode(t).map_err(|_| LineError::NotHex)?;
     let s = syndrome(&bytes).ok_or(LineError::Length(t.len()))?;
     let address = match df_of(bytes[0]) {
         17..=19 if s == 0 => aa_field(&bytes),
@@ -88,7 +85,7 @@ pub fn hex(args: &HexArgs) -> Result<(), CliError> {
         match parsed {
             Ok(Some((bytes, address))) => {
                 let m = decode_bytes(&bytes, address);
-                let hex: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
+                let hex = ::hex::encode(&bytes);
                 let line = HexLine { hex, message: &m };
                 serde_json::to_writer(&mut out, &line)
                     .map_err(|e| CliError::Input(e.to_string()))?;

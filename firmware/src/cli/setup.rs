@@ -181,7 +181,7 @@ fn valid_hostname(h: &str) -> bool {
 /// wrong), the passphrase quoted (wpa_supplicant takes everything up to the line's last quote,
 /// and the check above allows no line breaks).
 fn wpa_conf(ssid: &str, password: &str, country: &str) -> String {
-    let hex: String = ssid.bytes().map(|b| format!("{b:02x}")).collect();
+    let hex = ::hex::encode(ssid);
     let auth = if password.is_empty() {
         "    key_mgmt=NONE\n".to_owned()
     } else {

@@ -135,7 +135,7 @@ pub fn simulate(args: &SimulateArgs) -> Result<(), CliError> {
     if let Some(path) = &args.truth {
         let mut w = BufWriter::new(File::create(path)?);
         for t in &sent {
-            let hex: String = t.reply.data().iter().map(|b| format!("{b:02x}")).collect();
+            let hex = ::hex::encode(t.reply.data());
             let line = serde_json::json!({
                 "hex": hex, "icao": format!("{:06x}", t.icao), "start_sample": t.start,
                 "snr_db": t.snr_db, "overlaps": t.overlaps,

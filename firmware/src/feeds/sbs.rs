@@ -87,10 +87,7 @@ mod tests {
     use super::*;
 
     pub(crate) fn frame(hex: &str, address: u32) -> Frame {
-        let bytes: Vec<u8> = (0..hex.len())
-            .step_by(2)
-            .map(|i| u8::from_str_radix(&hex[i..i + 2], 16).expect("hex"))
-            .collect();
+        let bytes = ::hex::decode(hex).expect("hex");
         let mut f = Frame {
             bytes: [0; 14],
             len_bits: (bytes.len() * 8) as u8,
