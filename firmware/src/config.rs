@@ -989,6 +989,22 @@ impl Default for AlertsConfig {
     }
 }
 
+/// A config file's text on arbitrary input (the fuzz target and its property test): it is
+/// refused with a message, or it loads and everything derived from it (warnings, the VHF
+/// channel plans) is computed without a panic.
+#[doc(hidden)]
+pub fn exercise(text: &str) {
+    match Config::parse(text, Path::new("skyspy.toml")) {
+        Ok(c) => {
+            let _ = c.warnings();
+            let _ = c.radio.vhf.plan("radio.vhf");
+            let _ = c.radio.vdl2.plan("radio.vdl2");
+        }
+        Err(e) => assert!(!e.to_string().is_empty()),
+    }
+    let _ = parse_rate(text);
+}
+
 impl Config {
     /// Reads and validates a config file.
     pub fn load(path: &Path) -> Result<Config, ConfigError> {

@@ -13,6 +13,8 @@ pub mod config;
 pub mod core;
 pub mod daemon;
 pub mod feeds;
+#[doc(hidden)]
+pub mod fuzz;
 pub mod logging;
 mod net;
 pub mod source;

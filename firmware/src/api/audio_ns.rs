@@ -152,7 +152,9 @@ fn admit(hub: &Hub, socket: &SocketRef) -> bool {
 }
 
 /// `topics` as a set of bits, or what was wrong with it.
-fn topics_of(data: &Result<Value, impl std::fmt::Debug>) -> Result<(u8, Vec<String>), String> {
+pub(super) fn topics_of(
+    data: &Result<Value, impl std::fmt::Debug>,
+) -> Result<(u8, Vec<String>), String> {
     let usage = "takes {topics: \"transmissions\" | \"transcriptions\" | \"all\" | [..]}";
     let topics = data
         .as_ref()
@@ -251,7 +253,11 @@ fn change_topics(
 }
 
 /// A request's answer, or its error code and message.
-fn answer(hub: &Hub, kind: &str, params: &Value) -> Result<Value, (&'static str, String)> {
+pub(super) fn answer(
+    hub: &Hub,
+    kind: &str,
+    params: &Value,
+) -> Result<Value, (&'static str, String)> {
     let voice = &hub.links.voice;
     match kind {
         "transmissions" => {

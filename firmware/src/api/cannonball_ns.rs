@@ -247,6 +247,12 @@ pub fn observer_of(data: Option<&Value>, radius_nm: f64) -> Result<Observer, Str
     })
 }
 
+/// The radius a `set_radius {radius_nm}` asks for, clamped to 1–100 nm.
+pub fn radius_of(data: Option<&Value>) -> Option<f64> {
+    let r = data?.get("radius_nm")?.as_f64()?;
+    Some(r.clamp(RADIUS_NM.0, RADIUS_NM.1))
+}
+
 /// `set_radius {radius_nm}`: clamped to 1–100 nm.
 async fn set_radius(
     socket: SocketRef,
@@ -257,10 +263,7 @@ async fn set_radius(
     let Some(session) = admit(&hub, &socket) else {
         return;
     };
-    let Some(r) = data
-        .ok()
-        .and_then(|d| d.get("radius_nm").and_then(Value::as_f64))
-    else {
+    let Some(radius) = radius_of(data.ok().as_ref()) else {
         hub.counters.bad_payloads.fetch_add(1, Ordering::Relaxed);
         error(
             &socket,
@@ -269,7 +272,6 @@ async fn set_radius(
         );
         return;
     };
-    let radius = r.clamp(RADIUS_NM.0, RADIUS_NM.1);
     let mut s = lock(&session);
     s.radius_nm = radius;
     if let Some(o) = &mut s.observer {

@@ -147,7 +147,7 @@ fn bad_payload(hub: &Hub, c: &mut Client, e: ApiError) {
 }
 
 /// The topic names of a `topics` field: a string or an array of strings.
-fn topic_names(v: Option<&Value>) -> Result<Vec<String>, ApiError> {
+pub(super) fn topic_names(v: Option<&Value>) -> Result<Vec<String>, ApiError> {
     let invalid = |m: &str| Err(ApiError::new("invalid_params", m));
     match v {
         None => invalid("topics is required"),
@@ -169,7 +169,7 @@ fn topic_names(v: Option<&Value>) -> Result<Vec<String>, ApiError> {
 }
 
 /// Splits names into known topics ("all" is every topic) and unknown names.
-fn resolve(names: &[String]) -> (Vec<Topic>, Vec<String>) {
+pub(super) fn resolve(names: &[String]) -> (Vec<Topic>, Vec<String>) {
     let mut topics = Vec::new();
     let mut unknown = Vec::new();
     for n in names {
@@ -201,6 +201,32 @@ fn object(
     }
 }
 
+/// A `subscribe` payload's topic names, and the rate (Hz) it asks for by topic name.
+pub(super) type Subscription = (Vec<String>, Vec<(String, f64)>);
+
+/// What a `subscribe` payload asks for.
+pub(super) fn subscribe_params(
+    data: &Result<Value, impl std::fmt::Display>,
+) -> Result<Subscription, ApiError> {
+    let m = object(data)?;
+    let names = topic_names(m.get("topics"))?;
+    let rates = match m.get("rates") {
+        None | Some(Value::Null) => Vec::new(),
+        Some(Value::Object(r)) => r
+            .iter()
+            .map(|(k, v)| match v.as_f64() {
+                Some(hz) if hz > 0.0 => Ok((k.clone(), hz)),
+                _ => Err(ApiError::new(
+                    "invalid_params",
+                    format!("rates.{k} must be a positive number (Hz)"),
+                )),
+            })
+            .collect::<Result<Vec<_>, _>>()?,
+        Some(_) => return Err(ApiError::new("invalid_params", "rates must be an object")),
+    };
+    Ok((names, rates))
+}
+
 async fn subscribe(
     socket: SocketRef,
     State(hub): State<Arc<Hub>>,
@@ -211,25 +237,7 @@ async fn subscribe(
         return;
     };
     let mut c = lock(&c);
-    let parsed = object(&data).and_then(|m| {
-        let names = topic_names(m.get("topics"))?;
-        let rates = match m.get("rates") {
-            None | Some(Value::Null) => Vec::new(),
-            Some(Value::Object(r)) => r
-                .iter()
-                .map(|(k, v)| match v.as_f64() {
-                    Some(hz) if hz > 0.0 => Ok((k.clone(), hz)),
-                    _ => Err(ApiError::new(
-                        "invalid_params",
-                        format!("rates.{k} must be a positive number (Hz)"),
-                    )),
-                })
-                .collect::<Result<Vec<_>, _>>()?,
-            Some(_) => return Err(ApiError::new("invalid_params", "rates must be an object")),
-        };
-        Ok((names, rates))
-    });
-    let (names, rates) = match parsed {
+    let (names, rates) = match subscribe_params(&data) {
         Ok(p) => p,
         Err(e) => return bad_payload(&hub, &mut c, e),
     };

@@ -19,6 +19,8 @@ pub mod cannonball_ns;
 pub mod client;
 pub mod data;
 pub mod fanout;
+#[doc(hidden)]
+pub mod fuzz;
 pub mod main_ns;
 pub mod other_ns;
 pub mod requests;

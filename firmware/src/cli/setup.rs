@@ -196,6 +196,51 @@ fn wpa_conf(ssid: &str, password: &str, country: &str) -> String {
     )
 }
 
+/// `/root/.ssh/authorized_keys`: one checked key per line.
+fn authorized_keys(keys: &[String]) -> String {
+    let mut text =
+        String::from("# Written by skyspy setup from the boot partition's skyspy.toml.\n");
+    for k in keys {
+        text.push_str(k.trim());
+        text.push('\n');
+    }
+    text
+}
+
+/// A settings file's text on arbitrary input (the fuzz target and its property test): it is
+/// refused with the key named, or every file it would write has the shape it must (a value
+/// cannot add a line to wpa_supplicant's file, the hosts file or root's keys).
+#[doc(hidden)]
+pub fn exercise(text: &str) {
+    let s = match Settings::parse(text, Path::new("skyspy.toml")) {
+        Ok(s) => s,
+        Err(e) => {
+            assert!(!e.to_string().is_empty());
+            return;
+        }
+    };
+    let sys = &s.system;
+    if let Some(h) = &sys.hostname {
+        assert!(valid_hostname(h));
+        let old = "127.0.0.1\tlocalhost\n127.0.1.1\told\n";
+        let hosts = hosts(old, h);
+        assert_eq!(hosts.lines().count(), 2, "{hosts:?}");
+        assert_eq!(
+            hosts.lines().last(),
+            Some(format!("127.0.1.1\t{h}").as_str())
+        );
+    }
+    if let Some(ssid) = sys.wifi_ssid.as_deref().filter(|s| !s.is_empty()) {
+        let password = sys.wifi_password.as_deref().unwrap_or("");
+        let country = sys.wifi_country.as_deref().unwrap_or("");
+        let conf = wpa_conf(ssid, password, country);
+        assert_eq!(conf.lines().count(), 9, "{conf:?}");
+        assert_eq!(conf.matches("network={").count(), 1, "{conf:?}");
+    }
+    let keys = authorized_keys(&sys.ssh_keys);
+    assert_eq!(keys.lines().count(), 1 + sys.ssh_keys.len(), "{keys:?}");
+}
+
 /// `/etc/hosts` with this host's name on 127.0.1.1 (Debian's convention).
 fn hosts(old: &str, hostname: &str) -> String {
     let mut out: String = old
@@ -261,13 +306,7 @@ fn write_system(s: &Settings, root: &Path) -> Result<(), SetupError> {
     if sys.ssh_keys.is_empty() {
         remove(&keys)?;
     } else {
-        let mut text =
-            String::from("# Written by skyspy setup from the boot partition's skyspy.toml.\n");
-        for k in &sys.ssh_keys {
-            text.push_str(k.trim());
-            text.push('\n');
-        }
-        write(&keys, &text, 0o600)?;
+        write(&keys, &authorized_keys(&sys.ssh_keys), 0o600)?;
         set_mode(&root.join("root/.ssh"), 0o700)?;
     }
     if let Some(daemon) = &s.daemon {

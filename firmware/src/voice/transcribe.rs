@@ -137,7 +137,7 @@ impl Client {
 }
 
 /// `{"text": …}`, with a confidence where the answer has segments with `avg_logprob`
-/// (`verbose_json`-style answers): e^(mean log-probability).
+/// (`verbose_json`-style answers): e^(mean log-probability), within 0..1.
 pub fn parse(body: &[u8]) -> Result<Transcript, String> {
     let v: serde_json::Value =
         serde_json::from_slice(body).map_err(|e| format!("the answer is not JSON ({e})"))?;
@@ -150,8 +150,12 @@ pub fn parse(body: &[u8]) -> Result<Transcript, String> {
         .as_array()
         .map(|s| s.iter().filter_map(|x| x["avg_logprob"].as_f64()).collect())
         .unwrap_or_default();
+    // A probability: a server that answers a positive log-probability (or an overflowing
+    // one) gets its confidence clamped to 1 or left out, never passed on as 3.2 or NaN.
     let confidence = (!logprobs.is_empty())
-        .then(|| (logprobs.iter().sum::<f64>() / logprobs.len() as f64).exp() as f32);
+        .then(|| (logprobs.iter().sum::<f64>() / logprobs.len() as f64).exp())
+        .filter(|c| !c.is_nan())
+        .map(|c| c.clamp(0.0, 1.0) as f32);
     Ok(Transcript { text, confidence })
 }
 
@@ -252,6 +256,9 @@ mod tests {
             .expect("verbose");
         let c = t.confidence.expect("a confidence");
         assert!((c - (-0.2f32).exp()).abs() < 1e-6, "{c}");
+        // A broken server's positive log-probability is still a probability.
+        let t = parse(br#"{"text":"a","segments":[{"avg_logprob":2.6e239}]}"#).expect("json");
+        assert_eq!(t.confidence, Some(1.0));
         assert!(parse(b"<html>").unwrap_err().contains("not JSON"));
         assert!(parse(br#"{"txt":"a"}"#)
             .unwrap_err()

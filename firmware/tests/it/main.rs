@@ -10,6 +10,7 @@ mod client;
 mod config_example;
 mod core_clock;
 mod daemon;
+mod fuzz;
 mod liveness;
 mod radio;
 mod safety;

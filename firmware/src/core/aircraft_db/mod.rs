@@ -137,6 +137,28 @@ pub struct AircraftDb {
     arena: Vec<u8>,
 }
 
+/// A database file's bytes on arbitrary input (the fuzz target and its property test): bad
+/// lines are counted, never fatal; every aircraft kept is found by its address with fields
+/// that fit the index; addresses are 24 bits.
+#[doc(hidden)]
+pub fn exercise(data: &[u8]) -> usize {
+    let mut b = load::Builder::default();
+    let report = b.add_bytes(data, "fuzz");
+    // Records end at \n, \r or \r\n (as the csv reader takes them): at most one per end.
+    let lines = 1 + data.iter().filter(|&&c| c == b'\n' || c == b'\r').count();
+    assert!(report.aircraft + report.malformed <= lines, "{report:?}");
+    let db = b.finish();
+    assert!(db.len() <= report.aircraft, "{} of {report:?}", db.len());
+    for &icao in &db.addresses {
+        assert!(icao <= 0xff_ffff, "{icao:x}");
+        let e = db.get(icao).expect("every address is found");
+        for s in [e.registration, e.type_code, e.description, e.owner_operator] {
+            assert!(s.len() < 256);
+        }
+    }
+    db.len()
+}
+
 impl AircraftDb {
     /// No aircraft.
     pub fn empty() -> Self {

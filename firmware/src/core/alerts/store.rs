@@ -25,6 +25,59 @@ pub enum StoreError {
     },
 }
 
+/// The rules of a rule file's text, each validated, or what is wrong with the first bad one.
+fn parse(text: &str) -> Result<Vec<Rule>, String> {
+    let file = serde_json::from_str::<File>(text).map_err(|e| e.to_string())?;
+    file.rules
+        .into_iter()
+        .enumerate()
+        .map(|(i, spec)| Rule::compile(spec).map_err(|e| format!("rules[{i}].{e}")))
+        .collect()
+}
+
+/// A rule file's text on arbitrary input (the fuzz target and its property test): it parses
+/// or is refused with a reason, and what parses is written back as the same rules.
+#[doc(hidden)]
+pub fn exercise(text: &str) {
+    match parse(text) {
+        Err(why) => assert!(!why.is_empty()),
+        Ok(rules) => {
+            let file = File {
+                version: 1,
+                rules: rules.iter().map(|r| r.spec.clone()).collect(),
+            };
+            let written = serde_json::to_string(&file).expect("rules serialize");
+            let again = parse(&written).expect("written rules read back");
+            let again: Vec<_> = again.iter().map(|r| &r.spec).collect();
+            let first: Vec<_> = rules.iter().map(|r| &r.spec).collect();
+            assert_eq!(again, first, "rules changed on the way through the file");
+            // And each rule evaluates, on an aircraft with nothing known and on a full one.
+            let full = super::rule::Subject {
+                icao: "4ca123",
+                callsign: Some("RYR12AB"),
+                squawk: Some("7700"),
+                altitude: Some(35_000.0),
+                speed: Some(450.0),
+                vertical_rate: Some(-1_200.0),
+                category: Some("A3"),
+                emergency: true,
+                distance_nm: Some(12.5),
+                position: Some((52.3, 4.76)),
+                registration: Some("EI-ABC"),
+                aircraft_type: Some("B738"),
+                operator: Some("Ryanair"),
+                military: false,
+            };
+            for r in &rules {
+                let mut fences = super::rule::FenceMemory::new();
+                r.matches(&super::rule::Subject::default(), &mut fences);
+                r.matches(&full, &mut fences);
+                r.matches(&full, &mut fences);
+            }
+        }
+    }
+}
+
 pub struct RuleStore {
     path: PathBuf,
     rules: Vec<Rule>,
@@ -51,16 +104,7 @@ impl RuleStore {
                 )
             }
         };
-        let parsed = serde_json::from_str::<File>(&text)
-            .map_err(|e| e.to_string())
-            .and_then(|f| {
-                f.rules
-                    .into_iter()
-                    .enumerate()
-                    .map(|(i, spec)| Rule::compile(spec).map_err(|e| format!("rules[{i}].{e}")))
-                    .collect::<Result<Vec<_>, _>>()
-            });
-        match parsed {
+        match parse(&text) {
             Ok(rules) => {
                 store.next_id = rules.iter().map(|r| r.spec.id).max().unwrap_or(0) + 1;
                 store.rules = rules;
