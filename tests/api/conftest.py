@@ -25,6 +25,16 @@ TOKEN = "test-token-0123456789"
 TRANSPORTS = {"polling-upgrade": ["polling", "websocket"], "websocket": ["websocket"]}
 
 
+def light(aircraft=5):
+    """Simulator settings for a test about the API rather than the radio: a few 1090 MHz
+    aircraft and no other band (the VHF simulators alone take most of a core)."""
+    return (f"[simulator]\naircraft = {aircraft}\nuat_aircraft = 0\nfisb = false\nvhf = false\n"
+            "vdl2 = false\ncannonball = false\n")
+
+
+LIGHT = light()
+
+
 def free_port():
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))

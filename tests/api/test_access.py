@@ -9,11 +9,9 @@ import urllib.request
 
 import socketio
 
-from conftest import BIN, TOKEN, connect
+from conftest import BIN, LIGHT, TOKEN, connect
 
 # 1090 MHz only, a few aircraft: the subject is the access rule, not the radio.
-LIGHT = ("[simulator]\naircraft = 5\nuat_aircraft = 0\nfisb = false\nvhf = false\nvdl2 = false\n"
-         "cannonball = false\n")
 DATA = ["/data/aircraft.json", "/data/receiver.json", "/data/stats.json", "/metrics"]
 # A clip that does not exist: 404 once past the access rule, 401 before it.
 CLIP = "/audio/clips/999999.flac"

@@ -11,7 +11,7 @@ import urllib.request
 
 import websocket
 
-from conftest import BIN, connect, request, wait_for
+from conftest import BIN, connect, light, request, wait_for
 
 
 def rss_kb(pid):
@@ -214,8 +214,7 @@ def test_stalled_client_costs_others_nothing_and_resumes_from_a_snapshot(daemon)
 
 
 # 1090 MHz only: these tests measure the API under abuse, not the radios' CPU.
-LIGHT = ("[simulator]\naircraft = 20\nuat_aircraft = 0\nfisb = false\nvhf = false\n"
-         "vdl2 = false\ncannonball = false\n")
+LIGHT = light(20)
 
 
 def more_files(n):

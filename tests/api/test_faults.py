@@ -11,10 +11,8 @@ import subprocess
 import time
 from pathlib import Path
 
-from conftest import connect, request
+from conftest import LIGHT, connect, request
 
-LIGHT = ("[simulator]\naircraft = 5\nuat_aircraft = 0\nfisb = false\nvhf = false\nvdl2 = false\n"
-         "cannonball = false\n")
 
 
 def rule(name):
