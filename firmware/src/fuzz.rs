@@ -6,6 +6,7 @@ use crate::api::Hub;
 use crate::config::{AuthMode, Config};
 use crate::daemon::Spine;
 use crate::source::{Source, SourceSet};
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 
 pub use crate::cli::setup::exercise as boot_settings;
@@ -34,6 +35,8 @@ pub fn hex_line(line: &str) {
 pub struct Api {
     rt: tokio::runtime::Runtime,
     hub: Arc<Hub>,
+    /// Its rules file (removed with the fixture).
+    rules_file: std::path::PathBuf,
     /// Held for as long as the fixture lives: the spine runs until it turns true.
     _stop: tokio::sync::watch::Sender<bool>,
     _spine: Spine,
@@ -49,11 +52,13 @@ impl Api {
         let mut config = Config::default();
         config.api.auth = AuthMode::Hybrid;
         config.api.tokens = vec!["token-123456".into()];
+        static FIXTURES: AtomicUsize = AtomicUsize::new(0);
         config.alerts.rules_file = std::env::temp_dir().join(format!(
-            "skyspy-fuzz-rules-{}-{:p}.json",
+            "skyspy-fuzz-rules-{}-{}.json",
             std::process::id(),
-            &rt
+            FIXTURES.fetch_add(1, Ordering::Relaxed)
         ));
+        let rules_file = config.alerts.rules_file.clone();
         let sources = SourceSet(
             Source::all_from_config(&config)
                 .expect("the default simulator's sources")
@@ -66,6 +71,7 @@ impl Api {
         Api {
             rt,
             hub: spine.hub.clone(),
+            rules_file,
             _stop: stop_tx,
             _spine: spine,
         }
@@ -82,6 +88,12 @@ impl Api {
             .await
         });
         assert!(answered.is_ok(), "a payload was not answered within 10 s");
+    }
+}
+
+impl Drop for Api {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_file(&self.rules_file);
     }
 }
 

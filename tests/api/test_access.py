@@ -11,7 +11,6 @@ import socketio
 
 from conftest import BIN, LIGHT, TOKEN, connect
 
-# 1090 MHz only, a few aircraft: the subject is the access rule, not the radio.
 DATA = ["/data/aircraft.json", "/data/receiver.json", "/data/stats.json", "/metrics"]
 # A clip that does not exist: 404 once past the access rule, 401 before it.
 CLIP = "/audio/clips/999999.flac"

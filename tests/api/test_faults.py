@@ -14,7 +14,6 @@ from pathlib import Path
 from conftest import LIGHT, connect, request
 
 
-
 def rule(name):
     return {"name": name, "conditions": {"logic": "AND", "groups": [{"logic": "AND",
             "conditions": [{"type": "squawk", "operator": "eq", "value": "7700"}]}]}}

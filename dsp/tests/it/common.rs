@@ -41,10 +41,7 @@ pub fn hexes(frames: &[Frame]) -> BTreeSet<String> {
 }
 
 pub fn from_hex(h: &str) -> Vec<u8> {
-    (0..h.len())
-        .step_by(2)
-        .map(|i| u8::from_str_radix(&h[i..i + 2], 16).expect("hex"))
-        .collect()
+    hex::decode(h).expect("hex")
 }
 
 /// Lines of a peer's expected output, lowercased. A missing file fails the test: an absent

@@ -7,10 +7,7 @@ use dsp::uat::consts::*;
 use dsp::uat::frame::{correct_downlink, correct_uplink, parse_raw, Kind};
 
 fn hex(s: &str) -> Vec<u8> {
-    (0..s.len())
-        .step_by(2)
-        .map(|i| u8::from_str_radix(&s[i..i + 2], 16).expect("hex in test vector"))
-        .collect()
+    hex::decode(s).expect("hex in test vector")
 }
 
 #[test]

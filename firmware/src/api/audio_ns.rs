@@ -18,6 +18,7 @@
 
 use super::client::TokenBucket;
 use super::main_ns::{token_of, Unauthorized};
+use super::requests;
 use super::wire::transmission as record;
 use super::{lock, Hub};
 use crate::voice::store::Clip;
@@ -124,7 +125,7 @@ fn emit(socket: &SocketRef, event: &str, data: &impl serde::Serialize) {
 }
 
 fn error(socket: &SocketRef, request_id: Option<&Value>, code: &str, message: String) {
-    let mut e = json!({"code": code, "message": message});
+    let mut e = json!({"code": code, "message": requests::clipped(message)});
     if let Some(id) = request_id {
         e["request_id"] = id.clone();
     }
@@ -359,6 +360,7 @@ async fn request(
             let _ = ack.send(&reply);
         }
         Err((code, message)) => {
+            let message = requests::clipped(message);
             let _ = ack.send(
                 &json!({"request_id": request_id, "error": {"code": code, "message": message}}),
             );
@@ -406,6 +408,7 @@ async fn listen(
             let _ = ack.send(&reply);
         }
         Err((code, message)) => {
+            let message = requests::clipped(message);
             let _ = ack.send(&json!({"error": {"code": code, "message": message}}));
             error(&socket, None, code, message);
         }

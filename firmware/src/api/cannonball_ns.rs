@@ -334,6 +334,7 @@ fn emit(socket: &SocketRef, event: &str, data: &Value) {
 }
 
 fn error(socket: &SocketRef, code: &str, message: String) {
+    let message = super::requests::clipped(message);
     emit(socket, "error", &json!({"code": code, "message": message}));
 }
 

@@ -32,9 +32,26 @@ impl ApiError {
     pub fn new(code: &'static str, message: impl Into<String>) -> Self {
         Self {
             code,
-            message: message.into(),
+            message: clipped(message.into()),
         }
     }
+}
+
+/// The longest error message sent, in bytes: messages quote what the client sent (a field
+/// name, an operator), and a client may send a long one.
+pub const MAX_MESSAGE: usize = 300;
+
+/// `message` cut to [`MAX_MESSAGE`] bytes at a character boundary, marked with "…".
+pub fn clipped(mut message: String) -> String {
+    if message.len() > MAX_MESSAGE {
+        let mut end = MAX_MESSAGE;
+        while !message.is_char_boundary(end) {
+            end -= 1;
+        }
+        message.truncate(end);
+        message.push('…');
+    }
+    message
 }
 
 fn invalid(message: impl Into<String>) -> ApiError {

@@ -18,10 +18,7 @@ use tokio::time::sleep;
 const KLM1023: &str = "8D4840D6202CC371C32CE0576098";
 
 fn heard(hex: &str, t: f64) -> Heard {
-    let data: Vec<u8> = (0..hex.len())
-        .step_by(2)
-        .map(|i| u8::from_str_radix(&hex[i..i + 2], 16).expect("hex"))
-        .collect();
+    let data: Vec<u8> = hex::decode(hex).expect("hex");
     let mut bytes = [0u8; 14];
     bytes[..data.len()].copy_from_slice(&data);
     let frame = Frame {

@@ -228,10 +228,7 @@ fn records(table: &TrackTable, now: f64) -> Vec<serde_json::Value> {
 }
 
 fn hex(s: &str) -> Vec<u8> {
-    (0..s.len())
-        .step_by(2)
-        .map(|i| u8::from_str_radix(&s[i..i + 2], 16).expect("hex"))
-        .collect()
+    hex::decode(s).expect("hex")
 }
 
 #[test]
