@@ -17,6 +17,7 @@
 //! band = 1090          # replay: 1090 (Mode S / ADS-B) | 978 (UAT)
 //! speed = 1.0          # replay: real-time multiple
 //! loop = false         # replay: start again at the end
+//! also = []            # replay: more recordings, [{file, band, format?, rate?}], one per band
 //!
 //! [radio.1090]         # the dongle for 1090 MHz (kind auto or rtlsdr)
 //! device = 0           # index on the bus, or its serial number as a string ("00001090")
@@ -588,6 +589,9 @@ pub struct SourceConfig {
     pub speed: f64,
     #[serde(rename = "loop")]
     pub looping: bool,
+    /// More recordings replayed beside `file`, each on a band of its own, at the same speed
+    /// (the dongles of one receiver recorded together).
+    pub also: Vec<ReplayFile>,
 }
 
 impl Default for SourceConfig {
@@ -600,7 +604,41 @@ impl Default for SourceConfig {
             band: Band::Modes,
             speed: 1.0,
             looping: false,
+            also: Vec::new(),
         }
+    }
+}
+
+/// One more recording of a replay: `{file, band, format?, rate?}`.
+#[derive(Clone, Debug, Deserialize, serde::Serialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct ReplayFile {
+    pub file: PathBuf,
+    pub band: Band,
+    #[serde(default = "cu8")]
+    pub format: String,
+    #[serde(default = "rate_2_4")]
+    pub rate: String,
+}
+
+fn cu8() -> String {
+    "cu8".into()
+}
+
+fn rate_2_4() -> String {
+    "2.4M".into()
+}
+
+impl SourceConfig {
+    /// The recordings a replay plays: `file` on `band`, then `also`.
+    pub fn replays(&self) -> Vec<ReplayFile> {
+        let first = self.file.clone().map(|file| ReplayFile {
+            file,
+            band: self.band,
+            format: self.format.clone(),
+            rate: self.rate.clone(),
+        });
+        first.into_iter().chain(self.also.iter().cloned()).collect()
     }
 }
 
@@ -1089,15 +1127,34 @@ impl Config {
                 "selects the band of a replay (the simulator runs every band; see [simulator])",
             );
         }
+        if !self.source.also.is_empty() && self.source.kind != SourceKind::Replay {
+            return bad("source.also", "adds recordings to a replay (source.kind = \"replay\")");
+        }
+        let replays = self.source.replays();
+        for (i, r) in replays.iter().enumerate() {
+            if replays[..i].iter().any(|earlier| earlier.band == r.band) {
+                return bad(
+                    "source.also",
+                    "plays each band once: two recordings of one band cannot be replayed together",
+                );
+            }
+            if r.format.parse::<dsp::IqFormat>().is_err() {
+                return bad("source.also", "format must be cu8, cs16 or cf32");
+            }
+            if r.band == Band::Modes && r.rate.parse::<dsp::SampleRate>().is_err() {
+                return bad("source.also", "rate must be 2.4M or 2.0M for 1090 MHz");
+            }
+        }
+        let replayed = |band| replays.iter().any(|r| r.band == band);
         let vhf_used = self.radio.vhf.device.is_some()
-            || self.source.band == Band::Vhf
+            || replayed(Band::Vhf)
             || (self.simulator.vhf
                 && matches!(self.source.kind, SourceKind::Auto | SourceKind::Simulator));
         if vhf_used {
             self.radio.vhf.plan("radio.vhf")?;
         }
         let vdl2_used = self.radio.vdl2.device.is_some()
-            || self.source.band == Band::Vdl2
+            || replayed(Band::Vdl2)
             || (self.simulator.vdl2
                 && matches!(self.source.kind, SourceKind::Auto | SourceKind::Simulator));
         if vdl2_used {
@@ -1365,5 +1422,26 @@ mod tests {
         let c: Config =
             toml::from_str("[source]\nkind = \"replay\"\nfile = \"u.cu8\"\nband = 978\n").unwrap();
         c.validate().unwrap();
+    }
+
+    #[test]
+    fn a_replay_plays_more_recordings_one_per_band() {
+        let replay = "[source]\nkind = \"replay\"\nfile = \"a.cu8\"\n";
+        let parse = |extra: &str| toml::from_str::<Config>(&format!("{replay}{extra}")).unwrap();
+        let c = parse("also = [{ file = \"u.cu8\", band = 978 }]\n");
+        c.validate().unwrap();
+        let bands: Vec<Band> = c.source.replays().iter().map(|r| r.band).collect();
+        assert_eq!(bands, [Band::Modes, Band::Uat]);
+        assert_eq!(c.source.replays()[1].format, "cu8");
+        let e = parse("also = [{ file = \"b.cu8\", band = 1090 }]\n").validate().unwrap_err();
+        assert!(e.to_string().contains("each band once"), "{e}");
+        let e = parse("also = [{ file = \"u.cu8\", band = 978, format = \"u8\" }]\n")
+            .validate()
+            .unwrap_err();
+        assert!(e.to_string().contains("source.also"), "{e}");
+        let c: Config =
+            toml::from_str("[source]\nalso = [{ file = \"u.cu8\", band = 978 }]\n").unwrap();
+        let e = c.validate().unwrap_err().to_string();
+        assert!(e.contains("source.also") && e.contains("replay"), "{e}");
     }
 }

@@ -249,6 +249,32 @@ fn hex_lines_decode_to_json_and_bad_lines_are_reported() {
     );
 }
 
+/// `simulate --band 978` writes UAT traffic at 2.083333 MS/s that `decode --band 978` hears:
+/// every aircraft's address, and nothing else.
+#[test]
+fn simulate_band_978_then_decode() {
+    let dir = std::env::temp_dir().join(format!("skyspy-sim978-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("dir");
+    let iq = dir.join("uat.cu8").to_string_lossy().into_owned();
+    let o = skyspy(&[
+        "simulate", &iq, "--band", "978", "--seconds", "4", "--aircraft", "8", "--snr", "25:30",
+    ]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let bytes = std::fs::metadata(&iq).expect("written").len();
+    assert_eq!(bytes, 2 * (4.0 * 2_083_333.333_f64) as u64, "4 s at 2.083333 MS/s, cu8");
+    let o = skyspy(&["decode", &iq, "--band", "978", "-q"]);
+    assert!(o.status.success());
+    // Downlink raw lines: "-" then the payload, whose bytes 1-3 are the address.
+    let addresses: std::collections::HashSet<String> = stdout_lines(&o)
+        .iter()
+        .filter_map(|l| l.strip_prefix('-'))
+        .filter_map(|l| l.get(2..8).map(str::to_owned))
+        .collect();
+    assert_eq!(addresses.len(), 8, "{addresses:?}");
+    let o = skyspy(&["simulate", &iq, "--band", "978", "--truth", "t.jsonl"]);
+    assert_eq!(o.status.code(), Some(65), "no truth file for UAT yet");
+}
+
 /// `decode --band 978` on the test data's synthetic UAT file: dump978 raw lines, every one a
 /// frame that was sent, more of them than dump978-fa found; `--json` decodes the same frames.
 #[test]
