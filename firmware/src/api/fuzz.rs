@@ -9,7 +9,7 @@ use super::{audio_ns, cannonball_ns, main_ns, Hub};
 use serde_json::{json, Value};
 
 /// The request types of `/` (and one that is not).
-const TYPES: [&str; 18] = [
+pub const TYPES: [&str; 18] = [
     "aircraft-info",
     "aircraft-info-bulk",
     "aircraft-list",

@@ -5,27 +5,7 @@
 
 use proptest::prelude::*;
 use serde_json::{json, Map, Value};
-
-const TYPES: [&str; 18] = [
-    "aircraft-info",
-    "aircraft-info-bulk",
-    "aircraft-list",
-    "aircraft-snapshot",
-    "aircraft-track",
-    "safety-events",
-    "safety-acknowledge",
-    "alert-rules",
-    "alert-rule-create",
-    "alert-rule-update",
-    "alert-rule-delete",
-    "alert-rule-toggle",
-    "airspace-snapshot",
-    "acars-snapshot",
-    "stats-summary",
-    "receiver-info",
-    "system-status",
-    "no-such-type",
-];
+use skyspy::api::fuzz::TYPES;
 
 fn json_value() -> impl Strategy<Value = Value> {
     let leaf = prop_oneof![
