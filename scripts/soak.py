@@ -6,8 +6,9 @@ The daemon replays generated recordings of 1090 MHz (`--aircraft`) and 978 MHz
 times real time (an hour at 10x is ten hours of traffic). Around it:
 
 - `--clients` Socket.IO clients over WebSocket from scripts/loadgen (`--mix`): most read
-  steadily; a tenth stall once, for `--stall` seconds (their buffers fill, the server's
-  heartbeat may drop them), then read again or reconnect; a tenth reconnect every 2-5 s;
+  steadily; a tenth stop reading for `--stall` seconds after every 10-60 s of reading (their
+  buffers fill, the server may drop them), then read again or reconnect; a tenth reconnect
+  every 2-5 s;
 - a reference client (scripts/soak-reference.mjs, the stock socket.io-client) subscribed to
   every topic, which checks the aircraft stream's sequence numbers, times each delta from its
   `timestamp` to its arrival, and records every safety event and alert it is sent;

@@ -9,10 +9,10 @@
 //!
 //!   skyspy-loadgen --url ws://127.0.0.1:8080 --clients 1000 --seconds 10 --server-pid PID
 //!
-//! With `--mix` (the soak, scripts/soak) a tenth of the clients stall: they stop reading for
-//! `--stall` seconds, once, so their socket buffers fill and the server's heartbeat may drop
-//! them, then read again (reconnecting if they were dropped); another tenth reconnect every
-//! 2–5 s; the rest read steadily. Each asks for aircraft at `--hz`.
+//! With `--mix` (the soak, scripts/soak) a tenth of the clients stall: after 10–60 s of
+//! reading they stop for `--stall` seconds, so their socket buffers fill and the server may
+//! drop them, then read again (reconnecting if they were dropped), and so on; another tenth
+//! reconnect every 2–5 s; the rest read steadily. Each asks for aircraft at `--hz`.
 
 use clap::Parser;
 use futures_util::{SinkExt, StreamExt};
@@ -192,8 +192,8 @@ async fn client(url: String, shared: Arc<Shared>, connecting: Arc<Semaphore>) {
 }
 
 /// A client of the mix, until `done`: connects, subscribes, reads; a staller stops reading
-/// once for `stall_s`, a reconnector closes after 2–5 s; any of them connects again when its
-/// connection ends.
+/// for `stall_s` after every 10–60 s of reading, a reconnector closes after 2–5 s; any of
+/// them connects again when its connection ends.
 async fn mixed_client(url: String, shared: Arc<Shared>, kind: Kind, seed: u64, stall_s: f64, hz: Option<f64>) {
     // A small generator of its own (xorshift): the mix needs spread, not quality.
     let mut state = seed.wrapping_mul(0x9e37_79b9_7f4a_7c15) | 1;
@@ -203,7 +203,6 @@ async fn mixed_client(url: String, shared: Arc<Shared>, kind: Kind, seed: u64, s
         state ^= state << 17;
         lo + (hi - lo) * (state >> 11) as f64 / (1u64 << 53) as f64
     };
-    let mut stalled = false;
     while !shared.done.load(Ordering::Relaxed) {
         let ws =
             tokio_tungstenite::connect_async(format!("{url}/socket.io/?EIO=4&transport=websocket"))
@@ -219,9 +218,13 @@ async fn mixed_client(url: String, shared: Arc<Shared>, kind: Kind, seed: u64, s
             subscribe.push_str(&format!(",\"rates\":{{\"aircraft\":{hz}}}"));
         }
         subscribe.push_str("}]");
+        // An event sent before the namespace CONNECT is acknowledged ends the session
+        // (socketioxide closes it; socket.io-client buffers emits until then), so wait.
         if ws.send(Message::text("40")).await.is_err()
+            || !acknowledged(&mut ws).await
             || ws.send(Message::text(subscribe)).await.is_err()
         {
+            shared.dropped.fetch_add(1, Ordering::Relaxed);
             continue;
         }
         let started = Instant::now();
@@ -229,8 +232,8 @@ async fn mixed_client(url: String, shared: Arc<Shared>, kind: Kind, seed: u64, s
             Kind::Reconnector => Duration::from_secs_f64(uniform(2.0, 5.0)),
             _ => Duration::MAX,
         };
-        let stall_at = match kind {
-            Kind::Staller if !stalled => Duration::from_secs_f64(uniform(10.0, 60.0)),
+        let mut stall_at = match kind {
+            Kind::Staller => Duration::from_secs_f64(uniform(10.0, 60.0)),
             _ => Duration::MAX,
         };
         let mut closed_by_server = true;
@@ -244,10 +247,10 @@ async fn mixed_client(url: String, shared: Arc<Shared>, kind: Kind, seed: u64, s
                 closed_by_server = false;
                 break;
             }
-            if age >= stall_at && !stalled {
-                stalled = true;
+            if age >= stall_at {
                 shared.stalls.fetch_add(1, Ordering::Relaxed);
                 tokio::time::sleep(Duration::from_secs_f64(stall_s)).await;
+                stall_at = started.elapsed() + Duration::from_secs_f64(uniform(10.0, 60.0));
             }
             let next = tokio::time::timeout(Duration::from_millis(500), ws.next()).await;
             let msg = match next {
@@ -273,6 +276,30 @@ async fn mixed_client(url: String, shared: Arc<Shared>, kind: Kind, seed: u64, s
         }
         let _ = ws.close(None).await;
     }
+}
+
+/// Reads until the namespace CONNECT answer (`40{...}`), answering pings; false if the
+/// connection ends or no answer comes within 10 s.
+async fn acknowledged<S>(ws: &mut S) -> bool
+where
+    S: StreamExt<Item = Result<Message, tokio_tungstenite::tungstenite::Error>>
+        + SinkExt<Message>
+        + Unpin,
+{
+    let wait = async {
+        while let Some(Ok(msg)) = ws.next().await {
+            let Message::Text(text) = msg else { continue };
+            if text.as_str() == "2" {
+                let _ = ws.send(Message::text("3")).await;
+            } else if text.as_str().starts_with("40") {
+                return true;
+            }
+        }
+        false
+    };
+    tokio::time::timeout(Duration::from_secs(10), wait)
+        .await
+        .unwrap_or(false)
 }
 
 fn percentile(sorted: &[u32], p: f64) -> Option<u32> {
