@@ -182,24 +182,42 @@ def main():
     log = open(out / "skyspy.log", "w")
     daemon = subprocess.Popen([args.bin, "run", "--config", str(config),
                                "--listen", f"127.0.0.1:{port}"], stdout=log, stderr=log)
+    children = [daemon]
+    try:
+        return measure(args, out, daemon, port, feeds, children)
+    finally:
+        for p in children:
+            if p.poll() is None:
+                p.kill()
+                p.wait()
+
+
+def measure(args, out, daemon, port, feeds, children):
     url = f"http://127.0.0.1:{port}"
-    for _ in range(200):
+    for _ in range(300):
         try:
             urllib.request.urlopen(url + "/data/receiver.json", timeout=1).read()
             break
         except OSError:
             if daemon.poll() is not None:
-                sys.exit(f"skyspy exited with {daemon.returncode}; see {out / 'skyspy.log'}")
+                sys.exit(f"soak: FAILED: skyspy exited with {daemon.returncode}; "
+                         f"see {out / 'skyspy.log'}")
             time.sleep(0.1)
+    else:
+        sys.exit(f"soak: FAILED: skyspy did not answer within 30 s; see {out / 'skyspy.log'}")
 
     reference = subprocess.Popen(["node", str(ROOT / "scripts" / "soak-reference.mjs"), url,
                                   str(args.window)], stdout=subprocess.PIPE, text=True)
+    children.append(reference)
+    # The load runs until it is told to stop (SIGTERM) after the last sample; --seconds is
+    # only a backstop.
     load_cmd = [args.loadgen, "--url", f"ws://127.0.0.1:{port}", "--clients", str(args.clients),
-                "--seconds", str(args.minutes * 60), "--server-pid", str(daemon.pid), "--mix",
-                "--stall", str(args.stall), "--label", "soak"]
+                "--seconds", str(args.minutes * 60 + 600), "--server-pid", str(daemon.pid),
+                "--mix", "--stall", str(args.stall), "--label", "soak"]
     if args.hz:
         load_cmd += ["--hz", str(args.hz)]
     load = subprocess.Popen(load_cmd, stdout=subprocess.PIPE, text=True)
+    children.append(load)
     threads = [threading.Thread(target=rule_editor, args=(url, random.Random(2)), daemon=True)]
     threads += [threading.Thread(target=feed_reader, args=(n, p), daemon=True)
                 for n, p in feeds.items()]
@@ -210,26 +228,35 @@ def main():
     t0 = time.monotonic()
     end = t0 + args.minutes * 60
     with open(out / "samples.jsonl", "w") as f:
-        while True:
-            s = {"t_s": round(time.monotonic() - t0, 1), **proc_sample(daemon.pid),
-                 **{k: v for k, v in counts.snapshot().items() if k.startswith("feed_")}}
+        while daemon.poll() is None:
+            try:
+                s = {"t_s": round(time.monotonic() - t0, 1), **proc_sample(daemon.pid),
+                     **{k: v for k, v in counts.snapshot().items() if k.startswith("feed_")}}
+            except (OSError, KeyError, ValueError):
+                break  # the daemon is gone (or going) between poll() and /proc
             samples.append(s)
             f.write(json.dumps(s) + "\n")
             f.flush()
             print(json.dumps(s), flush=True)
-            if time.monotonic() >= end or daemon.poll() is not None:
+            if time.monotonic() >= end:
                 break
             time.sleep(max(0.0, min(args.sample, end - time.monotonic())))
+    if daemon.poll() is not None or len(samples) < 2:
+        sys.exit(f"soak: FAILED: skyspy exited with {daemon.returncode} after "
+                 f"{samples[-1]['t_s'] if samples else 0} s; see {out / 'skyspy.log'}")
 
-    stop.set()
+    # The server's safety events, then (after those in flight have arrived) the reference
+    # client's; then the load and the rest stop.
     asker = socketio.Client(reconnection=False)
     asker.connect(url, transports=["websocket"], wait_timeout=10)
     server = request(asker, "safety-events", {"hours": 168, "limit": 1000})
-    server_ids = {e["id"] for e in server.get("data", {}).get("events", [])}
     asker.disconnect()
+    time.sleep(2)
     reference.send_signal(signal.SIGTERM)
     ref = json.loads(reference.communicate(timeout=30)[0] or "{}")
+    load.send_signal(signal.SIGTERM)
     loaded = json.loads(load.communicate(timeout=60)[0] or "{}")
+    stop.set()
     for t in threads:
         t.join(timeout=15)
     daemon.send_signal(signal.SIGTERM)
@@ -240,13 +267,18 @@ def main():
         daemon.kill()
         code = "killed after 10 s"
     exit_ms = round((time.monotonic() - t_term) * 1000)
+    return evaluate(args, out, samples, server, ref, loaded, code, exit_ms, feeds)
 
+
+def evaluate(args, out, samples, server, ref, loaded, code, exit_ms, feeds):
     # Figures.
     wall_s = samples[-1]["t_s"]
     warm = [s for s in samples if s["t_s"] >= args.warmup] or samples[-1:]
     base = warm[0]
     windows = ref.get("windows", [])
     received = set(ref.get("safety_ids", []))
+    server_events = server.get("data", {}).get("events")
+    server_ids = {e["id"] for e in server_events or []}
     written = samples[-1]["write_bytes"] - samples[0]["write_bytes"]
     c = counts.snapshot()
     report = {
@@ -285,21 +317,49 @@ def main():
         problems.append("the reference client was disconnected")
     if report["seq_gaps"] != 0:
         problems.append(f"the reference client saw {report['seq_gaps']} sequence gaps")
+    # A refused send takes its sequence number back and resyncs the client with a snapshot,
+    # so a reference client that lost anything shows it as a second snapshot.
+    if ref.get("snapshots") != 1:
+        problems.append(f"the reference client was resynced: {ref.get('snapshots')} snapshots")
+    if server_events is None:
+        problems.append(f"safety-events was not answered: {server}")
+    elif not server_ids:
+        problems.append("the traffic raised no safety event to check")
+    elif len(server_events) >= 1000:
+        problems.append("1,000 safety events or more: the check sees only the newest 1,000")
     if report["safety"]["lost"]:
         problems.append(f"safety events lost: {report['safety']['lost']}")
+    if not ref.get("alerts"):
+        problems.append("no alert reached the reference client")
+    if not c.get("rule_edits") or c.get("rule_edit_errors"):
+        problems.append(f"rule edits: {c.get('rule_edits', 0)} done, "
+                        f"{c.get('rule_edit_errors', 0)} failed")
+    closed = loaded.get("closed_by_server", {})
+    if closed.get("steady"):
+        problems.append(f"the server closed {closed['steady']} steady clients' connections")
+    if loaded.get("unanswered"):
+        problems.append(f"{loaded['unanswered']} connections got no namespace answer")
+    if report["threads"]["max"] > report["threads"]["min"] + 2:
+        problems.append(f"threads grew: {report['threads']}")
     tenth = max(1, args.clients // 10)
     if report["fds"]["last"] > report["fds"]["after_warmup"] + tenth * 2 + 16:
         problems.append(f"file descriptors grew: {report['fds']}")
     if code != 0:
         problems.append(f"exit {code}")
+    quarter = [x for x in samples if x["t_s"] >= 0.75 * samples[-1]["t_s"]]
+    if len(quarter) < 2:
+        quarter = samples[-2:]
     for name in feeds:
-        if not c.get(f"feed_{name}_bytes"):
-            problems.append(f"feed {name} sent nothing")
+        key = f"feed_{name}_bytes"
+        if quarter[-1].get(key, 0) <= quarter[0].get(key, 0):
+            problems.append(f"feed {name} sent nothing in the last quarter")
+        if c.get(f"feed_{name}_closed") or c.get(f"feed_{name}_connect_failures"):
+            problems.append(f"feed {name} was closed or refused")
     if not loaded.get("messages"):
         problems.append("the load clients received nothing")
     if not windows:
         problems.append("no deltas reached the reference client")
-    elif windows[-1]["p99_ms"] > 4 * max(250, windows[0]["p99_ms"]):
+    elif any(w["p99_ms"] > 4 * max(250, windows[0]["p99_ms"]) for w in windows):
         problems.append(f"delivery latency grew: {windows}")
     if "panicked" in (out / "skyspy.log").read_text():
         problems.append("a panic in the log")

@@ -1,5 +1,6 @@
-//! `skyspy simulate`: an IQ recording of generated traffic, with its exact truth: Mode S at
-//! 1090 MHz, or (`--band vhf`) ACARS bursts on a VHF band plan.
+//! `skyspy simulate`: an IQ recording of generated traffic: Mode S at 1090 MHz with its exact
+//! truth, UAT at 978 MHz (`--band 978`), or (`--band vhf`) ACARS, VDL2 or voice on a VHF band
+//! plan.
 
 use crate::cli::CliError;
 use crate::config::{Band, ChannelKind};
@@ -160,6 +161,18 @@ fn uat(args: &SimulateArgs, snr_db: (f64, f64)) -> Result<(), CliError> {
     if args.truth.is_some() || args.cannonball || args.scenario.is_some() {
         return Err(CliError::Input(
             "--truth, --cannonball and --scenario are for 1090 MHz".into(),
+        ));
+    }
+    if args.rate.is_some() || args.center.is_some() {
+        return Err(CliError::Input(
+            "978 MHz recordings are at 2.083333 MS/s on 978 MHz: no --rate or --center".into(),
+        ));
+    }
+    if !(args.acars.is_empty() && args.vdl2.is_empty() && args.am.is_empty())
+        || args.audio_dir.is_some()
+    {
+        return Err(CliError::Input(
+            "--acars, --vdl2, --am and --audio-dir are for the VHF band".into(),
         ));
     }
     let centre = Position {

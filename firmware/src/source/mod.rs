@@ -66,7 +66,7 @@ impl Source {
     }
 
     /// Builds the sources the config asks for: radios for the bands that have a device, a
-    /// replay of one band, or the simulator on every band (978 MHz if it has UAT aircraft or
+    /// replay (one recording per band: `file` and `also`), or the simulator on every band (978 MHz if it has UAT aircraft or
     /// FIS-B, VHF if `simulator.vhf`). An error names what cannot be used (a replay file that
     /// cannot be opened, a VHF plan the channelizer cannot serve).
     pub fn all_from_config(config: &Config) -> Result<Vec<(Source, Arc<SourceStatus>)>, String> {
@@ -243,7 +243,7 @@ fn replay_source(
         std::fs::File::open(&path).map_err(|e| format!("cannot open {}: {e}", path.display()))?;
     let (chain, rate_hz, rate_text) = match band {
         Band::Modes => {
-            let rate: SampleRate = recording.rate.parse()?;
+            let rate: SampleRate = recording.modes_rate().parse()?;
             (ChainSpec::Modes(rate), rate.hz() as f64, rate.to_string())
         }
         Band::Uat => (

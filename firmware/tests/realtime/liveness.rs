@@ -222,9 +222,11 @@ fn an_unplugged_dongle_makes_its_band_unhealthy_and_its_aircraft_leave() {
     assert!(get(addr, "/data/receiver.json")["lat"].is_number());
     // Plugged back in: the band reopens (backoff at most 2 s here) and hears its aircraft.
     fake.set_plugged(true);
-    let back = within(Duration::from_secs(15), "healthy again with aircraft", || {
-        healthy(addr) && aircraft(addr) > 5
-    });
+    let back = within(
+        Duration::from_secs(15),
+        "healthy again with aircraft",
+        || healthy(addr) && aircraft(addr) > 5,
+    );
     println!(
         "unplugged: band unhealthy after {:.1} s, aircraft gone after {:.1} s more; the VHF \
          band streamed {:.2} MS/s meanwhile; replugged: back with aircraft after {:.1} s",

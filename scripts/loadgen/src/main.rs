@@ -20,6 +20,7 @@ use serde::Deserialize;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use tokio::signal::unix::{signal, SignalKind};
 use tokio::sync::Semaphore;
 use tokio_tungstenite::tungstenite::Message;
 
@@ -54,6 +55,7 @@ struct Args {
 
 /// What a client of the mix does.
 #[derive(Clone, Copy, PartialEq)]
+#[repr(usize)]
 enum Kind {
     Steady,
     Staller,
@@ -89,7 +91,10 @@ struct Shared {
     /// server closed under a client.
     connects: AtomicU64,
     stalls: AtomicU64,
-    dropped: AtomicU64,
+    /// Connections the server ended, by `Kind` (steady, staller, reconnector).
+    closed: [AtomicU64; 3],
+    /// Connections that got no namespace CONNECT answer.
+    unanswered: AtomicU64,
 }
 
 fn now_ms() -> f64 {
@@ -224,7 +229,8 @@ async fn mixed_client(url: String, shared: Arc<Shared>, kind: Kind, seed: u64, s
             || !acknowledged(&mut ws).await
             || ws.send(Message::text(subscribe)).await.is_err()
         {
-            shared.dropped.fetch_add(1, Ordering::Relaxed);
+            shared.unanswered.fetch_add(1, Ordering::Relaxed);
+            tokio::time::sleep(Duration::from_secs(1)).await;
             continue;
         }
         let started = Instant::now();
@@ -272,7 +278,7 @@ async fn mixed_client(url: String, shared: Arc<Shared>, kind: Kind, seed: u64, s
             shared.bytes.fetch_add(text.len() as u64, Ordering::Relaxed);
         }
         if closed_by_server {
-            shared.dropped.fetch_add(1, Ordering::Relaxed);
+            shared.closed[kind as usize].fetch_add(1, Ordering::Relaxed);
         }
         let _ = ws.close(None).await;
     }
@@ -323,7 +329,8 @@ async fn main() {
         latencies: Mutex::new(Vec::new()),
         connects: AtomicU64::new(0),
         stalls: AtomicU64::new(0),
-        dropped: AtomicU64::new(0),
+        closed: Default::default(),
+        unanswered: AtomicU64::new(0),
     });
     if args.mix {
         return mix(args, shared).await;
@@ -425,8 +432,13 @@ async fn mix(args: Args, shared: Arc<Shared>) {
     let pid = args.server_pid.to_string();
     let (own0, _) = usage("self");
     let t0 = Instant::now();
-    while t0.elapsed().as_secs_f64() < args.seconds {
-        tokio::time::sleep(Duration::from_millis(250)).await;
+    // Until `--seconds` have passed or SIGTERM (the soak ends the load when it has taken its
+    // last sample).
+    let mut term = signal(SignalKind::terminate()).ok();
+    let until = tokio::time::sleep(Duration::from_secs_f64(args.seconds));
+    tokio::select! {
+        _ = until => {}
+        _ = async { match term.as_mut() { Some(t) => { t.recv().await; } None => std::future::pending().await } } => {}
     }
     shared.done.store(true, Ordering::Relaxed);
     tokio::time::sleep(Duration::from_secs(1)).await;
@@ -444,7 +456,12 @@ async fn mix(args: Args, shared: Arc<Shared>) {
         "seconds": (dt * 10.0).round() / 10.0,
         "connects": shared.connects.load(Ordering::Relaxed),
         "connect_failures": shared.disconnects.load(Ordering::Relaxed),
-        "closed_by_server": shared.dropped.load(Ordering::Relaxed),
+        "closed_by_server": {
+            "steady": shared.closed[Kind::Steady as usize].load(Ordering::Relaxed),
+            "stallers": shared.closed[Kind::Staller as usize].load(Ordering::Relaxed),
+            "reconnectors": shared.closed[Kind::Reconnector as usize].load(Ordering::Relaxed),
+        },
+        "unanswered": shared.unanswered.load(Ordering::Relaxed),
         "stalls": shared.stalls.load(Ordering::Relaxed),
         "messages": shared.messages.load(Ordering::Relaxed),
         "mbytes": (shared.bytes.load(Ordering::Relaxed) as f64 / 1e6).round(),
