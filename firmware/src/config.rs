@@ -17,6 +17,7 @@
 //! band = 1090          # replay: 1090 (Mode S / ADS-B) | 978 (UAT)
 //! speed = 1.0          # replay: real-time multiple
 //! loop = false         # replay: start again at the end
+//! also = []            # replay: more recordings, [{file, band, format?, rate?}], one per band
 //!
 //! [radio.1090]         # the dongle for 1090 MHz (kind auto or rtlsdr)
 //! device = 0           # index on the bus, or its serial number as a string ("00001090")
@@ -588,6 +589,9 @@ pub struct SourceConfig {
     pub speed: f64,
     #[serde(rename = "loop")]
     pub looping: bool,
+    /// More recordings replayed beside `file`, each on a band of its own, at the same speed
+    /// (the dongles of one receiver recorded together).
+    pub also: Vec<ReplayFile>,
 }
 
 impl Default for SourceConfig {
@@ -600,7 +604,45 @@ impl Default for SourceConfig {
             band: Band::Modes,
             speed: 1.0,
             looping: false,
+            also: Vec::new(),
         }
+    }
+}
+
+/// One more recording of a replay: `{file, band, format?, rate?}`. `rate` is for 1090 MHz
+/// (default 2.4M): 978 MHz recordings are at 2.083333 MS/s, VHF ones at their plan's rate.
+#[derive(Clone, Debug, Deserialize, serde::Serialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct ReplayFile {
+    pub file: PathBuf,
+    pub band: Band,
+    #[serde(default = "cu8")]
+    pub format: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rate: Option<String>,
+}
+
+fn cu8() -> String {
+    "cu8".into()
+}
+
+impl ReplayFile {
+    /// The 1090 MHz sample rate as written (2.4M unless given).
+    pub fn modes_rate(&self) -> &str {
+        self.rate.as_deref().unwrap_or("2.4M")
+    }
+}
+
+impl SourceConfig {
+    /// The recordings a replay plays: `file` on `band`, then `also`.
+    pub fn replays(&self) -> Vec<ReplayFile> {
+        let first = self.file.clone().map(|file| ReplayFile {
+            file,
+            band: self.band,
+            format: self.format.clone(),
+            rate: Some(self.rate.clone()),
+        });
+        first.into_iter().chain(self.also.iter().cloned()).collect()
     }
 }
 
@@ -1089,15 +1131,58 @@ impl Config {
                 "selects the band of a replay (the simulator runs every band; see [simulator])",
             );
         }
+        if !self.source.also.is_empty() && self.source.kind != SourceKind::Replay {
+            return bad(
+                "source.also",
+                "adds recordings to a replay (source.kind = \"replay\")",
+            );
+        }
+        let replays = self.source.replays();
+        for (i, r) in replays.iter().enumerate() {
+            // `source.file` itself (format and rate checked above), then `also`'s entries.
+            let main = i == 0 && self.source.file.is_some();
+            let key = if main { "source.file" } else { "source.also" };
+            let entry = |message: &str| {
+                Err(ConfigError::Invalid {
+                    key,
+                    message: format!("{} (band {}): {message}", r.file.display(), r.band),
+                })
+            };
+            if replays[..i].iter().any(|earlier| earlier.band == r.band) {
+                return entry("a second recording of one band (each band plays one)");
+            }
+            if let Err(e) = std::fs::metadata(&r.file) {
+                return entry(&e.to_string());
+            }
+            if main {
+                continue;
+            }
+            if r.format.parse::<dsp::IqFormat>().is_err() {
+                return entry("format must be cu8, cs16 or cf32");
+            }
+            match (&r.rate, r.band) {
+                (_, Band::Modes) if r.modes_rate().parse::<dsp::SampleRate>().is_err() => {
+                    return entry("rate must be 2.4M or 2.0M");
+                }
+                (Some(_), band) if band != Band::Modes => {
+                    return entry(
+                        "rate is for 1090 MHz recordings (978 MHz ones are at 2.083333 MS/s, \
+                         VHF ones at their [radio] plan's rate)",
+                    );
+                }
+                _ => {}
+            }
+        }
+        let replayed = |band| replays.iter().any(|r| r.band == band);
         let vhf_used = self.radio.vhf.device.is_some()
-            || self.source.band == Band::Vhf
+            || replayed(Band::Vhf)
             || (self.simulator.vhf
                 && matches!(self.source.kind, SourceKind::Auto | SourceKind::Simulator));
         if vhf_used {
             self.radio.vhf.plan("radio.vhf")?;
         }
         let vdl2_used = self.radio.vdl2.device.is_some()
-            || self.source.band == Band::Vdl2
+            || replayed(Band::Vdl2)
             || (self.simulator.vdl2
                 && matches!(self.source.kind, SourceKind::Auto | SourceKind::Simulator));
         if vdl2_used {
@@ -1362,8 +1447,77 @@ mod tests {
         let c: Config = toml::from_str("[source]\nband = 978\n").unwrap();
         let e = c.validate().unwrap_err().to_string();
         assert!(e.contains("source.band") && e.contains("replay"), "{e}");
-        let c: Config =
-            toml::from_str("[source]\nkind = \"replay\"\nfile = \"u.cu8\"\nband = 978\n").unwrap();
+        let dir = recordings(&["u.cu8"]);
+        let c: Config = toml::from_str(&format!(
+            "[source]\nkind = \"replay\"\nfile = \"{}\"\nband = 978\n",
+            dir.join("u.cu8").display()
+        ))
+        .unwrap();
         c.validate().unwrap();
+        let _ = std::fs::remove_dir_all(dir);
+    }
+
+    /// A directory of empty recordings named `names`, for configs that replay them.
+    fn recordings(names: &[&str]) -> PathBuf {
+        static N: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+        let n = N.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let dir = std::env::temp_dir().join(format!("skyspy-config-{}-{n}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        for name in names {
+            std::fs::write(dir.join(name), b"").unwrap();
+        }
+        dir
+    }
+
+    #[test]
+    fn a_replay_plays_more_recordings_one_per_band() {
+        let dir = recordings(&["a.cu8", "u.cu8", "v.cu8"]);
+        let path = |name: &str| dir.join(name).display().to_string();
+        let replay = format!(
+            "[source]\nkind = \"replay\"\nfile = \"{}\"\n",
+            path("a.cu8")
+        );
+        let parse = |extra: &str| toml::from_str::<Config>(&format!("{replay}{extra}")).unwrap();
+        let also = |entry: &str| parse(&format!("also = [{{ {entry} }}]\n"));
+        let refused = |entry: &str| also(entry).validate().unwrap_err().to_string();
+        let u = format!("file = \"{}\"", path("u.cu8"));
+        let c = also(&format!("{u}, band = 978"));
+        c.validate().unwrap();
+        let bands: Vec<Band> = c.source.replays().iter().map(|r| r.band).collect();
+        assert_eq!(bands, [Band::Modes, Band::Uat]);
+        assert_eq!(c.source.replays()[1].format, "cu8");
+        also(&format!(
+            "file = \"{}\", band = \"vhf\", format = \"cs16\"",
+            path("v.cu8")
+        ))
+        .validate()
+        .unwrap();
+        // Each refusal names the key and the entry.
+        let e = refused(&format!("{u}, band = 1090"));
+        assert!(e.contains("source.also") && e.contains("u.cu8") && e.contains("band 1090"));
+        assert!(e.contains("second recording of one band"), "{e}");
+        let e = refused(&format!("{u}, band = 978, format = \"u8\""));
+        assert!(
+            e.contains("source.also") && e.contains("cu8, cs16 or cf32"),
+            "{e}"
+        );
+        let e = refused(&format!("{u}, band = 978, rate = \"2.4M\""));
+        assert!(e.contains("rate is for 1090 MHz"), "{e}");
+        let e = refused(&format!("file = \"{}\", band = 978", path("missing.cu8")));
+        assert!(
+            e.contains("source.also") && e.contains("missing.cu8"),
+            "{e}"
+        );
+        let e = toml::from_str::<Config>(&replay.replace("a.cu8", "gone.cu8"))
+            .unwrap()
+            .validate()
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("source.file") && e.contains("gone.cu8"), "{e}");
+        let c: Config =
+            toml::from_str(&format!("[source]\nalso = [{{ {u}, band = 978 }}]\n")).unwrap();
+        let e = c.validate().unwrap_err().to_string();
+        assert!(e.contains("source.also") && e.contains("replay"), "{e}");
+        let _ = std::fs::remove_dir_all(dir);
     }
 }

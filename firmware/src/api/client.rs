@@ -437,11 +437,17 @@ impl<O: Outbox> Client<O> {
 
     /// Sends the aircraft message (with anything queued) if the client is behind.
     fn send_aircraft_due(&mut self, now: Instant, w: &World, cache: &mut WorldCache) -> Sent {
+        self.flush_retry();
+        if !self.retry.is_empty() {
+            // Urgent events are still waiting for room in the queue (a burst of alerts): the
+            // picture waits with them, keeping its baseline, and its next delta covers this
+            // one. Sent now it would be refused, and a refusal costs a snapshot.
+            return Sent::Full;
+        }
         let Some(m) = self.aircraft_message(w, cache) else {
             return Sent::Ok;
         };
         self.next_aircraft = next_due(self.next_aircraft, self.aircraft_period, now);
-        self.flush_retry();
         if self.pending.is_empty() {
             // The common case: the message alone, its shared parts written straight into
             // the packet (no copy of its own).

@@ -1,5 +1,6 @@
-//! `skyspy simulate`: an IQ recording of generated traffic, with its exact truth: Mode S at
-//! 1090 MHz, or (`--band vhf`) ACARS bursts on a VHF band plan.
+//! `skyspy simulate`: an IQ recording of generated traffic: Mode S at 1090 MHz with its exact
+//! truth, UAT at 978 MHz (`--band 978`), or (`--band vhf`) ACARS, VDL2 or voice on a VHF band
+//! plan.
 
 use crate::cli::CliError;
 use crate::config::{Band, ChannelKind};
@@ -7,6 +8,7 @@ use dsp::cpr::Position;
 use dsp::gen::acars::TestSet;
 use dsp::gen::am::{VoiceChannel, VoiceTestSet};
 use dsp::gen::quantize;
+use dsp::gen::uat_traffic::{UatTrafficConfig, UatTrafficSim};
 use dsp::gen::vdl2::{Carried, Vdl2TestSet};
 use dsp::gen::{generate_with, TrafficConfig, TrafficSim};
 use dsp::SampleRate;
@@ -25,7 +27,8 @@ pub struct SimulateArgs {
     /// Sample rate: 2.4M or 2.0M at 1090 MHz; 1.0M to 3.2M on the VHF band (default 2.5M).
     #[arg(long)]
     pub rate: Option<String>,
-    /// 1090 (Mode S) or vhf (ACARS on the `--acars` channels around `--center`).
+    /// 1090 (Mode S), 978 (UAT ADS-B at 2.083333 MS/s) or vhf (ACARS on the `--acars` channels
+    /// around `--center`).
     #[arg(long, default_value = "1090")]
     pub band: Band,
     /// VHF: the tuned frequency ("130.35M", or "auto").
@@ -103,6 +106,9 @@ pub fn simulate(args: &SimulateArgs) -> Result<(), CliError> {
     if args.band.is_vhf() {
         return acars(args, (lo, hi));
     }
+    if args.band == Band::Uat {
+        return uat(args, (lo, hi));
+    }
     let rate: SampleRate = args
         .rate
         .as_deref()
@@ -146,6 +152,54 @@ pub fn simulate(args: &SimulateArgs) -> Result<(), CliError> {
         w.flush()?;
     }
     eprintln!("wrote {} samples, {} replies", iq.len() / 2, sent.len());
+    Ok(())
+}
+
+/// 978 MHz UAT traffic at 2.083333 MS/s: `--aircraft` ADS-B aircraft around --lat/--lon
+/// (no ground station: the simulator's FIS-B needs its clock).
+fn uat(args: &SimulateArgs, snr_db: (f64, f64)) -> Result<(), CliError> {
+    if args.truth.is_some() || args.cannonball || args.scenario.is_some() {
+        return Err(CliError::Input(
+            "--truth, --cannonball and --scenario are for 1090 MHz".into(),
+        ));
+    }
+    if args.rate.is_some() || args.center.is_some() {
+        return Err(CliError::Input(
+            "978 MHz recordings are at 2.083333 MS/s on 978 MHz: no --rate or --center".into(),
+        ));
+    }
+    if !(args.acars.is_empty() && args.vdl2.is_empty() && args.am.is_empty())
+        || args.audio_dir.is_some()
+    {
+        return Err(CliError::Input(
+            "--acars, --vdl2, --am and --audio-dir are for the VHF band".into(),
+        ));
+    }
+    let centre = Position {
+        lat: args.lat,
+        lon: args.lon,
+    };
+    let mut cfg = UatTrafficConfig::new(centre, args.aircraft, args.seed);
+    cfg.snr_db = snr_db;
+    let mut sim = UatTrafficSim::new(cfg);
+    let rate = dsp::uat::consts::SAMPLE_RATE;
+    let total = (args.seconds * rate) as usize;
+    let step = (rate / 10.0) as usize;
+    let mut w = BufWriter::new(File::create(&args.output)?);
+    let (mut iq, mut sent) = (Vec::new(), Vec::new());
+    let mut bursts = 0;
+    let mut done = 0;
+    while done < total {
+        let n = step.min(total - done);
+        sim.next_block(n, &mut iq, &mut sent);
+        w.write_all(&iq)?;
+        bursts += sent.len();
+        iq.clear();
+        sent.clear();
+        done += n;
+    }
+    w.flush()?;
+    eprintln!("wrote {total} samples, {bursts} UAT bursts");
     Ok(())
 }
 

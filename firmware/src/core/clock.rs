@@ -13,6 +13,11 @@
 //! ages tracks and pairs CPR frames as the air did. Either way the clock keeps running between
 //! blocks and after the last one: housekeeping on it expires aircraft 60 s after their last
 //! message, whatever the sources do.
+//!
+//! Replays of several bands (`[source] also`) start together and share the timeline: each
+//! block moves it to the furthest stream time yet, and the clock hands over to wall rate when
+//! the last of them ends. A band that falls behind (a machine too slow for the speed) stamps
+//! its messages that far in the past, as they were.
 
 use crate::source::{Block, Timing};
 use tokio::time::Instant;
@@ -23,8 +28,8 @@ pub struct Clock {
     anchor_s: f64,
     anchor_at: Instant,
     rate: f64,
-    /// A replay is playing (its blocks set the time).
-    replaying: bool,
+    /// Each replay source seen (by its index in the source set) and whether it has ended.
+    replays: Vec<(Option<usize>, bool)>,
 }
 
 impl Clock {
@@ -34,7 +39,7 @@ impl Clock {
             anchor_s: 0.0,
             anchor_at: Instant::now(),
             rate: 1.0,
-            replaying: false,
+            replays: Vec::new(),
         }
     }
 
@@ -61,18 +66,21 @@ impl Clock {
             Timing::Replay { speed } => {
                 // The replay's stream time is the picture's time; never backwards.
                 let t = now.max(block.stream_s);
+                match self.replays.iter_mut().find(|(s, _)| *s == block.source) {
+                    Some((_, ended)) => *ended = block.end,
+                    None => self.replays.push((block.source, block.end)),
+                }
                 self.anchor_s = t;
                 self.anchor_at = now_instant;
-                self.rate = if block.end { 1.0 } else { speed };
-                self.replaying = !block.end;
+                self.rate = if self.replaying() { speed } else { 1.0 };
                 0.0
             }
         }
     }
 
-    /// Whether a replay is setting the time.
+    /// Whether a replay is setting the time (one has played and not every one has ended).
     pub fn replaying(&self) -> bool {
-        self.replaying
+        self.replays.iter().any(|&(_, ended)| !ended)
     }
 
     /// Wall-clock milliseconds of core time `t`, given the wall clock now (`wall_now_ms`):
@@ -96,7 +104,11 @@ mod tests {
     use std::time::Duration;
 
     fn block(timing: Timing, stream_s: f64, end: bool) -> Block {
-        let mut b = Block::new(Some(0), timing, stream_s);
+        from(0, timing, stream_s, end)
+    }
+
+    fn from(source: usize, timing: Timing, stream_s: f64, end: bool) -> Block {
+        let mut b = Block::new(Some(source), timing, stream_s);
         b.end = end;
         b
     }
@@ -145,5 +157,25 @@ mod tests {
         c.on_block(&block(Timing::Replay { speed: 2.0 }, 100.0, false));
         // 10 s of stream ago at 2× is 5 s of wall ago.
         assert_eq!(c.wall_ms(90.0, 1_000_000), 995_000);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn two_replays_share_the_timeline_until_the_last_one_ends() {
+        let mut c = Clock::new();
+        let speed = Timing::Replay { speed: 10.0 };
+        c.on_block(&from(0, speed, 1.0, false));
+        // The other band a little behind: its messages keep their stream times, the clock
+        // does not go back.
+        assert_eq!(c.on_block(&from(1, speed, 0.8, false)), 0.0);
+        assert_eq!(c.now(), 1.0);
+        // The shorter recording ends; the other still sets the pace.
+        c.on_block(&from(0, speed, 30.0, true));
+        assert!(c.replaying());
+        tokio::time::advance(Duration::from_millis(100)).await;
+        assert!((c.now() - 31.0).abs() < 1e-9, "{}", c.now());
+        c.on_block(&from(1, speed, 60.0, true));
+        assert!(!c.replaying());
+        tokio::time::advance(Duration::from_secs(1)).await;
+        assert_eq!(c.now(), 61.0);
     }
 }

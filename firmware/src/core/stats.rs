@@ -226,13 +226,19 @@ impl Stats {
             };
             *by_source.entry(name).or_default() += 1;
         }
+        // The current minute's rate; in its first seconds, with the minute before it (a rate
+        // over a second or two just after the turn of the minute would read about 0).
         let span = (now - self.minute_start).max(1.0);
+        let (counted, over) = match last {
+            Some(m) if span < 10.0 => (self.current.messages + m.messages, span + 60.0),
+            _ => (self.current.messages, span),
+        };
         Summary {
             uptime_s: (now - self.start).max(0.0),
             messages_total: self.total.messages,
             repaired_total: self.total.repaired,
             messages_last_minute: last.map_or(self.current.messages, |m| m.messages),
-            messages_per_second: ((self.current.messages as f64 / span) * 10.0).round() / 10.0,
+            messages_per_second: ((counted as f64 / over) * 10.0).round() / 10.0,
             by_df: self
                 .total
                 .by_df
@@ -316,6 +322,27 @@ mod tests {
             s.summary(&table, 12_000.0).history.len(),
             HISTORY_MINUTES,
             "bounded"
+        );
+    }
+
+    #[test]
+    fn the_rate_just_after_the_minute_turns_counts_the_minute_before() {
+        let table = TrackTable::new(TrackConfig::default());
+        let mut s = Stats::new(0.0);
+        for _ in 0..120 {
+            s.record_frame(17, false, -20.5, -45.2);
+        }
+        s.tick(&table, None, 60.0);
+        s.record_frame(17, false, -20.5, -45.2);
+        assert_eq!(
+            s.summary(&table, 61.0).messages_per_second,
+            2.0,
+            "121 in 61 s"
+        );
+        assert_eq!(
+            s.summary(&table, 80.0).messages_per_second,
+            0.1,
+            "1 in 20 s"
         );
     }
 

@@ -36,7 +36,7 @@ pub use simulator::{Simulated, UatSimulated, VhfSimulated};
 pub use status::{SourceReport, SourceSet, SourceStatus};
 pub use vhf::{VhfHeard, VhfStage};
 
-use crate::config::{Band, ChannelConfig, ChannelKind, Config, SourceKind};
+use crate::config::{Band, ChannelConfig, ChannelKind, Config, ReplayFile, SourceKind};
 use dsp::cpr::Position;
 use dsp::{IqFormat, SampleRate};
 use pipeline::Pipeline;
@@ -66,11 +66,10 @@ impl Source {
     }
 
     /// Builds the sources the config asks for: radios for the bands that have a device, a
-    /// replay of one band, or the simulator on every band (978 MHz if it has UAT aircraft or
+    /// replay (one recording per band: `file` and `also`), or the simulator on every band (978 MHz if it has UAT aircraft or
     /// FIS-B, VHF if `simulator.vhf`). An error names what cannot be used (a replay file that
     /// cannot be opened, a VHF plan the channelizer cannot serve).
     pub fn all_from_config(config: &Config) -> Result<Vec<(Source, Arc<SourceStatus>)>, String> {
-        let format: IqFormat = config.source.format.parse()?;
         let radios = match config.source.kind {
             SourceKind::Rtlsdr | SourceKind::Soapysdr => true,
             SourceKind::Auto => {
@@ -87,7 +86,12 @@ impl Source {
         let sources = if radios {
             radio_sources(config)?
         } else if config.source.kind == SourceKind::Replay {
-            vec![replay_source(config, format)?]
+            config
+                .source
+                .replays()
+                .iter()
+                .map(|r| replay_source(config, r))
+                .collect::<Result<_, _>>()?
         } else {
             simulator_sources(config)?
         };
@@ -228,18 +232,18 @@ fn radio_sources(config: &Config) -> Result<Vec<(Source, Arc<SourceStatus>)>, St
     Ok(sources)
 }
 
-fn replay_source(config: &Config, format: IqFormat) -> Result<(Source, Arc<SourceStatus>), String> {
-    let band = config.source.band;
-    let path = config
-        .source
-        .file
-        .clone()
-        .ok_or("source.file is required for a replay")?;
+fn replay_source(
+    config: &Config,
+    recording: &ReplayFile,
+) -> Result<(Source, Arc<SourceStatus>), String> {
+    let band = recording.band;
+    let format: IqFormat = recording.format.parse()?;
+    let path = recording.file.clone();
     let file =
         std::fs::File::open(&path).map_err(|e| format!("cannot open {}: {e}", path.display()))?;
     let (chain, rate_hz, rate_text) = match band {
         Band::Modes => {
-            let rate: SampleRate = config.source.rate.parse()?;
+            let rate: SampleRate = recording.modes_rate().parse()?;
             (ChainSpec::Modes(rate), rate.hz() as f64, rate.to_string())
         }
         Band::Uat => (

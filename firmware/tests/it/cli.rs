@@ -249,6 +249,69 @@ fn hex_lines_decode_to_json_and_bad_lines_are_reported() {
     );
 }
 
+/// `simulate --band 978` writes UAT traffic at 2.083333 MS/s that `decode --band 978` hears:
+/// every aircraft's address, and nothing else.
+#[test]
+fn simulate_band_978_then_decode() {
+    let dir = std::env::temp_dir().join(format!("skyspy-sim978-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("dir");
+    let iq = dir.join("uat.cu8").to_string_lossy().into_owned();
+    let o = skyspy(&[
+        "simulate",
+        &iq,
+        "--band",
+        "978",
+        "--seconds",
+        "4",
+        "--aircraft",
+        "8",
+        "--snr",
+        "25:30",
+    ]);
+    let said = String::from_utf8_lossy(&o.stderr).into_owned();
+    assert!(o.status.success(), "{said}");
+    // "wrote N samples, M UAT bursts"
+    let sent: usize = said
+        .split_whitespace()
+        .zip(said.split_whitespace().skip(1))
+        .find_map(|(n, w)| (w == "UAT").then(|| n.parse().ok()).flatten())
+        .unwrap_or_else(|| panic!("no burst count in {said:?}"));
+    let bytes = std::fs::metadata(&iq).expect("written").len();
+    assert_eq!(
+        bytes,
+        2 * (4.0 * 2_083_333.333_f64) as u64,
+        "4 s at 2.083333 MS/s, cu8"
+    );
+    let o = skyspy(&["decode", &iq, "--band", "978", "-q"]);
+    assert!(o.status.success());
+    // Downlink raw lines: "-" then the payload, whose bytes 1-3 are the address.
+    let lines = stdout_lines(&o);
+    let downlinks: Vec<&str> = lines.iter().filter_map(|l| l.strip_prefix('-')).collect();
+    let addresses: std::collections::HashSet<&str> =
+        downlinks.iter().filter_map(|l| l.get(2..8)).collect();
+    assert_eq!(addresses.len(), 8, "{addresses:?}");
+    // At 25-30 dB nearly every burst is decoded (two may share a slot or be cut by the
+    // recording's ends), and nothing is decoded that was not sent.
+    assert!(
+        downlinks.len() <= sent && downlinks.len() * 10 >= sent * 9,
+        "{} decoded of {sent} bursts sent",
+        downlinks.len()
+    );
+    let refused = |extra: &[&str]| {
+        let mut a = vec!["simulate", &iq, "--band", "978"];
+        a.extend_from_slice(extra);
+        skyspy(&a).status.code()
+    };
+    assert_eq!(
+        refused(&["--truth", "t.jsonl"]),
+        Some(65),
+        "no truth file for UAT yet"
+    );
+    assert_eq!(refused(&["--rate", "2.4M"]), Some(65), "UAT has one rate");
+    assert_eq!(refused(&["--acars", "131.55"]), Some(65), "a VHF option");
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
 /// `decode --band 978` on the test data's synthetic UAT file: dump978 raw lines, every one a
 /// frame that was sent, more of them than dump978-fa found; `--json` decodes the same frames.
 #[test]
