@@ -287,7 +287,11 @@ impl Core {
                     None => cmds_open = false,
                 },
                 changed = self.rules_rx.changed(), if rules_open => match changed {
-                    Ok(()) => self.rules = self.rules_rx.borrow_and_update().clone(),
+                    Ok(()) => {
+                        let rules = self.rules_rx.borrow_and_update().clone();
+                        self.alerts.rules_changed(&self.rules, &rules);
+                        self.rules = rules;
+                    }
                     Err(_) => rules_open = false,
                 },
                 _ = housekeeping.tick() => self.housekeeping(),

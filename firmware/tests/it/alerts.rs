@@ -194,6 +194,52 @@ fn forgetting_an_aircraft_that_left_clears_its_cooldown() {
     );
 }
 
+/// The soak found memory growing with every rule created and deleted while aircraft stayed:
+/// state per rule and aircraft is kept only where there is some, and goes with its rule.
+#[test]
+fn rule_state_goes_with_its_rule_and_a_rule_without_fences_keeps_none() {
+    let (t, key) = table();
+    let a = t.get(&key).expect("track");
+    let fence = serde_json::json!({"type": "circle", "lat": 52.5, "lon": 4.76, "radius_nm": 3});
+    let mut squawk = one("squawk", "eq", serde_json::json!("7700"));
+    let mut high = one("altitude", "gt", serde_json::json!(40000));
+    let mut fenced = one("geofence", "inside", fence);
+    (squawk.id, high.id, fenced.id) = (1, 2, 3);
+    squawk.cooldown_s = 600.0;
+    let compile = |s: &RuleSpec| Rule::compile(s.clone()).expect("rule");
+    let mut engine = AlertEngine::new();
+    // Evaluating a rule that matches nothing and has no geofence leaves nothing behind.
+    let rules = vec![compile(&high)];
+    assert!(engine.evaluate(&rules, a, 0.0, None).is_empty());
+    assert_eq!(
+        engine.state_len(),
+        0,
+        "no state for a rule without geofences"
+    );
+    // The aircraft squawks 7700 inside the fence: two cooldowns and a geofence memory.
+    let rules = vec![compile(&high), compile(&squawk), compile(&fenced)];
+    assert_eq!(engine.evaluate(&rules, a, 1.0, Some(HOME)).len(), 2);
+    assert_eq!(engine.state_len(), 3);
+    // The geofence rule edited: its memory goes (by condition index), the others' stays.
+    let mut moved = fenced.clone();
+    moved.conditions.groups[0].conditions[0].value =
+        serde_json::json!({"type": "circle", "lat": 50.0, "lon": 4.0, "radius_nm": 3});
+    let edited = vec![compile(&high), compile(&squawk), compile(&moved)];
+    engine.rules_changed(&rules, &edited);
+    assert_eq!(
+        engine.state_len(),
+        2,
+        "the cooldowns are kept, the fence memory is not"
+    );
+    assert!(
+        engine.evaluate(&edited, a, 2.0, Some(HOME)).is_empty(),
+        "an edit does not restart the cooldown"
+    );
+    // Rules deleted: their state goes with them.
+    engine.rules_changed(&edited, &[compile(&high)]);
+    assert_eq!(engine.state_len(), 0);
+}
+
 #[test]
 fn validation_errors_name_the_field_and_the_problem() {
     use serde_json::json;

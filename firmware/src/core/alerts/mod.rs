@@ -74,9 +74,15 @@ impl AlertEngine {
             military: db.is_some_and(|e| e.military()),
         };
         let mut out = Vec::new();
+        let mut no_fences = FenceMemory::new();
         for rule in rules.iter().filter(|r| r.spec.enabled) {
             let k = (rule.spec.id, a.key);
-            let fences = self.fences.entry(k).or_default();
+            // Memory per rule and aircraft only where there is something to remember.
+            let fences = if rule.has_fences() {
+                self.fences.entry(k).or_default()
+            } else {
+                &mut no_fences
+            };
             if !rule.matches(&subject, fences) {
                 continue;
             }
@@ -111,5 +117,28 @@ impl AlertEngine {
     pub fn forget(&mut self, gone: &[TrackKey]) {
         self.fences.retain(|k, _| !gone.contains(&k.1));
         self.last_fired.retain(|k, _| !gone.contains(&k.1));
+    }
+
+    /// The rules changed from `before` to `after`: forgets the state of rules that are gone
+    /// (memory would otherwise grow with every rule ever created while aircraft stay), and the
+    /// geofence memory of rules whose conditions changed (its entries are by condition). A
+    /// changed rule keeps its cooldowns, so an edit does not fire it again at once.
+    pub fn rules_changed(&mut self, before: &[Rule], after: &[Rule]) {
+        let same = |id: u64| {
+            let old = before.iter().find(|r| r.spec.id == id);
+            let new = after.iter().find(|r| r.spec.id == id);
+            match (old, new) {
+                (Some(o), Some(n)) => o.spec.conditions == n.spec.conditions,
+                _ => false,
+            }
+        };
+        self.fences.retain(|k, _| same(k.0));
+        self.last_fired
+            .retain(|k, _| after.iter().any(|r| r.spec.id == k.0));
+    }
+
+    /// Entries of per-rule, per-aircraft state held (geofence memory, cooldowns).
+    pub fn state_len(&self) -> usize {
+        self.fences.len() + self.last_fired.len()
     }
 }

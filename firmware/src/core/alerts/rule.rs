@@ -165,10 +165,19 @@ pub struct Rule {
     pub spec: RuleSpec,
     logic: Logic,
     groups: Vec<(Logic, Vec<Condition>)>,
+    /// It has a geofence condition (and so remembers where each aircraft was).
+    fenced: bool,
 }
 
 /// Where a geofence subject was last time, per rule and aircraft (for entering/leaving).
 pub type FenceMemory = std::collections::HashMap<usize, bool>;
+
+impl Rule {
+    /// Whether the rule has a geofence condition (and so remembers where each aircraft was).
+    pub fn has_fences(&self) -> bool {
+        self.fenced
+    }
+}
 
 impl Rule {
     /// Validates and compiles a rule. The error names the field and says what is wrong.
@@ -200,9 +209,14 @@ impl Rule {
             }
             groups.push((group.logic, conds));
         }
+        let fenced = groups
+            .iter()
+            .flat_map(|(_, conds)| conds)
+            .any(|c| matches!(c, Condition::Geofence(..)));
         Ok(Rule {
             logic: tree.logic,
             groups,
+            fenced,
             spec,
         })
     }
