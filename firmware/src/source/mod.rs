@@ -66,9 +66,10 @@ impl Source {
     }
 
     /// Builds the sources the config asks for: radios for the bands that have a device, a
-    /// replay (one recording per band: `file` and `also`), or the simulator on every band (978 MHz if it has UAT aircraft or
-    /// FIS-B, VHF if `simulator.vhf`). An error names what cannot be used (a replay file that
-    /// cannot be opened, a VHF plan the channelizer cannot serve).
+    /// replay (one recording per band: `file` and `also`), or the simulator on every band
+    /// (978 MHz if it has UAT aircraft or FIS-B, VHF if `simulator.vhf`). An error names what
+    /// cannot be used (a replay file that cannot be opened, a VHF plan the channelizer cannot
+    /// serve).
     pub fn all_from_config(config: &Config) -> Result<Vec<(Source, Arc<SourceStatus>)>, String> {
         let radios = match config.source.kind {
             SourceKind::Rtlsdr | SourceKind::Soapysdr => true,

@@ -181,6 +181,29 @@ fn a_refused_message_gives_its_seq_back_and_the_next_is_a_snapshot() {
     assert_eq!(after[1].0, "aircraft:update");
 }
 
+/// A burst of alerts fills the queue: the urgent events wait for room and the aircraft
+/// stream waits behind them, keeping its baseline, so the client gets a delta after them and
+/// not a resync (the soak saw every client resynced at each burst).
+#[test]
+fn urgent_events_waiting_for_room_hold_the_aircraft_stream_without_a_resync() {
+    let (rec, t0) = (Recorder::default(), Instant::now());
+    let mut c = client(&rec, t0);
+    c.join(Topic::Alerts);
+    let mut p = Publisher::new();
+    stream(&mut c, &mut p, t0, 0, 1);
+    let last_seq = flat(rec.take()).last().unwrap().1["seq"].as_u64().unwrap();
+    rec.full.store(true, Ordering::Relaxed);
+    let alert = event("alert:triggered", "{\"id\":7}");
+    c.offer(&alert, true, t0 + Duration::from_millis(1000));
+    stream(&mut c, &mut p, t0, 1000, 1);
+    rec.full.store(false, Ordering::Relaxed);
+    stream(&mut c, &mut p, t0, 2000, 1);
+    let after = flat(rec.take());
+    assert_eq!(after[0].0, "alert:triggered", "{after:?}");
+    assert_eq!(after[1].0, "aircraft:update", "a delta, not a snapshot");
+    assert_eq!(after[1].1["seq"].as_u64(), Some(last_seq + 1), "no gap");
+}
+
 fn event(name: &'static str, body: &str) -> Queued {
     Queued {
         event: name,

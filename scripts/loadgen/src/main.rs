@@ -434,11 +434,15 @@ async fn mix(args: Args, shared: Arc<Shared>) {
     let t0 = Instant::now();
     // Until `--seconds` have passed or SIGTERM (the soak ends the load when it has taken its
     // last sample).
-    let mut term = signal(SignalKind::terminate()).ok();
-    let until = tokio::time::sleep(Duration::from_secs_f64(args.seconds));
+    let terminated = async {
+        match signal(SignalKind::terminate()) {
+            Ok(mut term) => term.recv().await,
+            Err(_) => std::future::pending().await,
+        }
+    };
     tokio::select! {
-        _ = until => {}
-        _ = async { match term.as_mut() { Some(t) => { t.recv().await; } None => std::future::pending().await } } => {}
+        _ = tokio::time::sleep(Duration::from_secs_f64(args.seconds)) => {}
+        _ = terminated => {}
     }
     shared.done.store(true, Ordering::Relaxed);
     tokio::time::sleep(Duration::from_secs(1)).await;

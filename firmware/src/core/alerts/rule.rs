@@ -173,13 +173,6 @@ pub struct Rule {
 pub type FenceMemory = std::collections::HashMap<usize, bool>;
 
 impl Rule {
-    /// Whether the rule has a geofence condition (and so remembers where each aircraft was).
-    pub fn has_fences(&self) -> bool {
-        self.fenced
-    }
-}
-
-impl Rule {
     /// Validates and compiles a rule. The error names the field and says what is wrong.
     pub fn compile(spec: RuleSpec) -> Result<Rule, String> {
         let name = spec.name.trim();
@@ -219,6 +212,11 @@ impl Rule {
             fenced,
             spec,
         })
+    }
+
+    /// Whether the rule has a geofence condition (and so remembers where each aircraft was).
+    pub fn has_fences(&self) -> bool {
+        self.fenced
     }
 
     /// Whether the rule matches `s`. `fences` remembers geofence state per condition for
