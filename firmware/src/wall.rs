@@ -44,6 +44,18 @@ pub fn ms_of(year: i32, month: u32, day: u32, hour: u32, minute: u32) -> Option<
     u64::try_from(t.and_utc().timestamp_millis()).ok()
 }
 
+/// The year and month `step` months from `year`-`month` (`None` if out of range).
+pub fn add_months(year: i32, month: u32, step: i32) -> Option<(i32, u32)> {
+    let first = chrono::NaiveDate::from_ymd_opt(year, month, 1)?;
+    let months = chrono::Months::new(step.unsigned_abs());
+    let moved = if step >= 0 {
+        first.checked_add_months(months)
+    } else {
+        first.checked_sub_months(months)
+    }?;
+    Some((moved.year(), moved.month()))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -63,5 +75,8 @@ mod tests {
         );
         assert_eq!(ms_of(2026, 2, 30, 0, 0), None);
         assert_eq!(utc(ms).format("%Y/%m/%d").to_string(), "2026/11/28");
+        assert_eq!(add_months(2026, 12, 1), Some((2027, 1)));
+        assert_eq!(add_months(2027, 1, -1), Some((2026, 12)));
+        assert_eq!(add_months(2026, 11, 0), Some((2026, 11)));
     }
 }

@@ -304,19 +304,43 @@ fn expiry(shapes: &[Shape], now_ms: u64) -> u64 {
         .map_or(now_ms + UNREFRESHED_MS, |e| e.max(now_ms))
 }
 
-/// A month/day/hour/minute (fields missing are taken from `now_ms`) as epoch milliseconds.
+/// A month/day/hour/minute as epoch milliseconds. Fields the record leaves out are filled
+/// with whichever neighbour of now's puts the time nearest to `now_ms`: the year always (an
+/// end in January seen in December), the month when only the day is given (the 1st seen on
+/// 30 November), the day when only the time is (00:45 seen at 21:45).
 pub fn end_ms(t: RecordTime, now_ms: u64) -> Option<u64> {
     let now = wall::civil(now_ms);
-    let (month, day) = (
-        t.month.map_or(now.month, u32::from),
-        t.day.map_or(now.day, u32::from),
-    );
-    // The year that puts the time nearest to now (an end in January seen in December).
-    [now.year - 1, now.year, now.year + 1]
+    let (hour, minute) = (u32::from(t.hour), u32::from(t.minute));
+    let candidates: Vec<Option<u64>> = match (t.month, t.day) {
+        (Some(month), day) => {
+            let day = day.map_or(now.day, u32::from);
+            [now.year - 1, now.year, now.year + 1]
+                .into_iter()
+                .map(|year| wall::ms_of(year, u32::from(month), day, hour, minute))
+                .collect()
+        }
+        (None, Some(day)) => [-1, 0, 1]
+            .into_iter()
+            .map(|step| {
+                let (year, month) = wall::add_months(now.year, now.month, step)?;
+                wall::ms_of(year, month, u32::from(day), hour, minute)
+            })
+            .collect(),
+        (None, None) => {
+            let today = wall::ms_of(now.year, now.month, now.day, hour, minute);
+            [-1i64, 0, 1]
+                .into_iter()
+                .map(|step| today?.checked_add_signed(step * DAY_MS))
+                .collect()
+        }
+    };
+    candidates
         .into_iter()
-        .filter_map(|year| wall::ms_of(year, month, day, u32::from(t.hour), u32::from(t.minute)))
+        .flatten()
         .min_by_key(|ms| ms.abs_diff(now_ms))
 }
+
+const DAY_MS: i64 = 86_400_000;
 
 /// The body of `airspace:snapshot` and `airspace-snapshot`.
 #[derive(Clone, Debug, Default, PartialEq, Serialize)]
@@ -507,5 +531,44 @@ mod tests {
         );
         assert_eq!(end_ms(at(13, 1, 0, 0), now), None);
         assert_eq!(end_ms(at(2, 30, 0, 0), now), None);
+    }
+
+    #[test]
+    fn report_ends_without_month_or_day_land_nearest_now() {
+        // 2026-11-30 21:45 UTC: a report in effect for three hours ends at 00:45 on the 1st.
+        let now = wall::ms_of(2026, 11, 30, 21, 45).unwrap();
+        let day_only = |day, hour, minute| RecordTime {
+            month: None,
+            day: Some(day),
+            hour,
+            minute,
+        };
+        let time_only = |hour, minute| RecordTime {
+            month: None,
+            day: None,
+            hour,
+            minute,
+        };
+        let next = wall::ms_of(2026, 12, 1, 0, 45);
+        assert_eq!(end_ms(day_only(1, 0, 45), now), next);
+        assert_eq!(end_ms(time_only(0, 45), now), next);
+        assert_eq!(
+            end_ms(day_only(30, 20, 0), now),
+            wall::ms_of(2026, 11, 30, 20, 0)
+        );
+        assert_eq!(
+            end_ms(time_only(23, 0), now),
+            wall::ms_of(2026, 11, 30, 23, 0)
+        );
+        // The 31st is in neither November nor a month next to it that lacks one.
+        let dec = wall::ms_of(2026, 12, 30, 12, 0).unwrap();
+        assert_eq!(
+            end_ms(day_only(31, 6, 0), dec),
+            wall::ms_of(2026, 12, 31, 6, 0)
+        );
+        assert_eq!(
+            end_ms(day_only(1, 6, 0), dec),
+            wall::ms_of(2027, 1, 1, 6, 0)
+        );
     }
 }
