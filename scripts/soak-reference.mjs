@@ -64,6 +64,9 @@ const socket = io(url, { transports: ['websocket'], reconnection: false });
 socket.onAny(onEvent);
 socket.on('connect', () => socket.emit('subscribe', { topics: 'all' }));
 socket.on('disconnect', () => { disconnects += 1; });
+// Stay up after a disconnect (no reconnection here) so the report still comes on SIGTERM
+// and says the client was dropped, instead of the process ending with nothing to say.
+const keepAlive = setInterval(() => {}, 60_000);
 
 function percentile(sorted, p) {
   return sorted.length ? sorted[Math.round((sorted.length - 1) * p)] : null;
@@ -83,6 +86,7 @@ process.on('SIGTERM', () => {
   const connected = socket.connected;
   const dropped = disconnects; // before our own disconnect below counts one
   socket.disconnect();
+  clearInterval(keepAlive);
   process.stdout.write(JSON.stringify({
     connected_at_end: connected, disconnects: dropped,
     snapshots, deltas, seq_gaps: gaps.length, first_gaps: gaps.slice(0, 10),

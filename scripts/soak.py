@@ -60,6 +60,15 @@ def proc_sample(pid):
     }
 
 
+def picture_size(url):
+    """Aircraft in the daemon's picture (None if it did not answer within 10 s)."""
+    try:
+        with urllib.request.urlopen(url + "/data/aircraft.json?token=" + TOKEN, timeout=10) as r:
+            return len(json.load(r).get("aircraft", []))
+    except (OSError, ValueError):
+        return None
+
+
 class Counter:
     def __init__(self):
         self.lock = threading.Lock()
@@ -231,6 +240,7 @@ def measure(args, out, daemon, port, feeds, children):
         while daemon.poll() is None:
             try:
                 s = {"t_s": round(time.monotonic() - t0, 1), **proc_sample(daemon.pid),
+                     "aircraft": picture_size(url),
                      **{k: v for k, v in counts.snapshot().items() if k.startswith("feed_")}}
             except (OSError, KeyError, ValueError):
                 break  # the daemon is gone (or going) between poll() and /proc
@@ -293,6 +303,8 @@ def evaluate(args, out, samples, server, ref, loaded, code, exit_ms, feeds):
             100 * (samples[-1]["rss_kb"] - base["rss_kb"]) / base["rss_kb"], 2),
         "fds": {"after_warmup": base["fds"], "last": samples[-1]["fds"],
                 "min": min(s["fds"] for s in warm), "max": max(s["fds"] for s in warm)},
+        "aircraft": {"min": min((s.get("aircraft") or 0) for s in warm),
+                     "max": max((s.get("aircraft") or 0) for s in warm)},
         "threads": {"min": min(s["threads"] for s in samples),
                     "max": max(s["threads"] for s in samples)},
         "written_bytes_per_hour": round(written / wall_s * 3600) if wall_s else None,
@@ -311,6 +323,15 @@ def evaluate(args, out, samples, server, ref, loaded, code, exit_ms, feeds):
     print(json.dumps(report, indent=1))
 
     problems = []
+    # The replays must keep up: a machine too slow for the speed lets the picture's clock (wall
+    # time × speed) run ahead of the messages, so aircraft expire and come back and every
+    # figure after that measures an overload, not the daemon.
+    expected = args.aircraft + args.uat_aircraft
+    held = [s.get("aircraft") for s in warm]
+    if any(h is None or h < 0.95 * expected for h in held):
+        low = min((h for h in held if h is not None), default=None)
+        problems.append(f"the picture fell to {low} of {expected} aircraft: this machine did not "
+                        f"keep up with the replay at {args.speed}x (try a lower --speed)")
     if report["rss_growth_after_warmup_pct"] >= 5:
         problems.append(f"RSS grew {report['rss_growth_after_warmup_pct']} % after the warm-up")
     if not ref.get("connected_at_end") or ref.get("disconnects"):
