@@ -3,7 +3,7 @@
 //! held in plain view rather than hidden inside a stage.
 
 use crate::convert::{magnitude, MagnitudeLut};
-use crate::demod::{noise_floor, Demodulator};
+use crate::demod::{noise_floor, DemodStats, Demodulator};
 
 /// The demodulator runs in steps of this many samples, aligned to the stream, each with the
 /// noise floor of its own samples: the result does not depend on how the input is chunked.
@@ -17,6 +17,8 @@ pub struct Receiver {
     lut: MagnitudeLut,
     demod: Demodulator,
     pub filter: AddressFilter,
+    /// Where the demodulator's work went so far.
+    pub stats: DemodStats,
     /// Magnitudes not yet consumed by the demodulator; `mag[0]` is sample `mag_start`.
     mag: Vec<u16>,
     mag_start: u64,
@@ -32,6 +34,7 @@ impl Receiver {
             lut: MagnitudeLut::new(),
             demod: Demodulator::new(rate, FrameChecker::new(repair)),
             filter: AddressFilter::for_sample_rate(rate.hz()),
+            stats: DemodStats::default(),
             mag: Vec::with_capacity(1 << 18),
             mag_start: 0,
             partial: [0; 8],
@@ -119,9 +122,9 @@ impl Receiver {
             let stop = stop.min(self.mag.len());
             let chunk = &self.mag[start..stop];
             let floor = noise_floor(&chunk[1..chunk.len().min(limit).max(1)]);
-            let consumed = self
-                .demod
-                .demodulate(chunk, pos, floor, &mut self.filter, out);
+            let consumed =
+                self.demod
+                    .demodulate(chunk, pos, floor, &mut self.filter, &mut self.stats, out);
             if consumed == 0 {
                 break;
             }

@@ -144,6 +144,24 @@ impl Thresholds {
     }
 }
 
+/// Where the demodulator's work went: how many candidates reached each stage. Counted as it
+/// goes (a few increments per candidate), shown by `skyspy decode` and used for tuning.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Serialize)]
+pub struct DemodStats {
+    /// Sample positions that passed the quick test.
+    pub candidates: u64,
+    /// Phases sliced (up to three per candidate, those with a positive preamble score).
+    pub phases: u64,
+    /// Phases whose first eight bits showed a reply's contrast and a known DF.
+    pub phases_read: u64,
+    /// Runs of each detector: plain, decision feedback, Viterbi.
+    pub detector_runs: [u64; 3],
+    /// Phases where the chip model was re-fitted and the detectors run again.
+    pub refits: u64,
+    /// Frames returned.
+    pub frames: u64,
+}
+
 /// A detector: chip energies and a chip model in, bits and reliabilities out.
 type Detector = fn(&[[u32; 2]], &ChipModel, &mut [u8; 14], &mut [u32; LONG_BITS]);
 
@@ -236,15 +254,17 @@ impl Demodulator {
     }
 
     /// Demodulates `mag` (whose first sample is `first_sample` in the stream) against the
-    /// noise floor `floor` (see [`noise_floor`]), appending frames to `out` and recording
-    /// announced addresses in `filter`. Returns the number of samples consumed; the caller
-    /// passes `mag[consumed..]` again at the head of the next block.
+    /// noise floor `floor` (see [`noise_floor`]), appending frames to `out`, recording
+    /// announced addresses in `filter` and counting the work in `stats`. Returns the number
+    /// of samples consumed; the caller passes `mag[consumed..]` again at the head of the next
+    /// block.
     pub fn demodulate(
         &self,
         mag: &[u16],
         first_sample: u64,
         floor: u32,
         filter: &mut AddressFilter,
+        stats: &mut DemodStats,
         out: &mut Vec<Frame>,
     ) -> usize {
         if mag.len() <= self.window + 1 {
@@ -253,14 +273,15 @@ impl Demodulator {
         let limit = mag.len() - self.window;
         match self.rate {
             SampleRate::Msps2_4 => {
-                self.scan::<Taps2400>(mag, limit, first_sample, floor, filter, out)
+                self.scan::<Taps2400>(mag, limit, first_sample, floor, filter, stats, out)
             }
             SampleRate::Msps2_0 => {
-                self.scan::<Taps2000>(mag, limit, first_sample, floor, filter, out)
+                self.scan::<Taps2000>(mag, limit, first_sample, floor, filter, stats, out)
             }
         }
     }
 
+    #[allow(clippy::too_many_arguments)]
     fn scan<T: QuickTaps>(
         &self,
         mag: &[u16],
@@ -268,6 +289,7 @@ impl Demodulator {
         first_sample: u64,
         floor: u32,
         filter: &mut AddressFilter,
+        stats: &mut DemodStats,
         out: &mut Vec<Frame>,
     ) -> usize {
         let mut n = 1;
@@ -276,10 +298,12 @@ impl Demodulator {
                 n += 1;
                 continue;
             }
-            match self.try_candidate(mag, n - 1, first_sample, filter) {
+            stats.candidates += 1;
+            match self.try_candidate(mag, n - 1, first_sample, filter, stats) {
                 Some(frame) => {
                     let dur_us = PREAMBLE_US + f64::from(frame.len_bits);
                     n += (dur_us * self.samples_per_us) as usize;
+                    stats.frames += 1;
                     out.push(frame);
                 }
                 None => n += 1,
@@ -331,6 +355,7 @@ impl Demodulator {
         base: usize,
         first_sample: u64,
         filter: &mut AddressFilter,
+        stats: &mut DemodStats,
     ) -> Option<Frame> {
         let mut window = [0f32; TEMPLATE_LEN];
         for (w, &m) in window.iter_mut().zip(&mag[base..]) {
@@ -353,7 +378,9 @@ impl Demodulator {
             if score <= 0.0 {
                 break;
             }
-            let Some((frame, rank)) = self.slice(mag, base, phase, first_sample, filter) else {
+            stats.phases += 1;
+            let Some((frame, rank)) = self.slice(mag, base, phase, first_sample, filter, stats)
+            else {
                 continue;
             };
             if best.is_none_or(|b| rank < b.1) {
@@ -394,6 +421,7 @@ impl Demodulator {
         phase: usize,
         first_sample: u64,
         filter: &AddressFilter,
+        stats: &mut DemodStats,
     ) -> Option<(Frame, u8)> {
         // Chip energies of every bit: first (pulse for a 1) and second chip.
         let mut e = [[0u32; 2]; LONG_BITS];
@@ -419,6 +447,7 @@ impl Demodulator {
         if !is_known_df(df) {
             return None;
         }
+        stats.phases_read += 1;
         let model = self.chip_model(mag, base, phase);
         let mut filled = 8;
         let mut best: Option<(Frame, u8)> = None;
@@ -430,10 +459,11 @@ impl Demodulator {
         let mut last = None;
         let viterbi_ok = self.worth_viterbi(&e[..filled]);
         let plan: [(Detector, bool); 3] = [(plain, true), (equalize, true), (viterbi, viterbi_ok)];
-        for (detector, run) in plan {
+        for (runs, (detector, run)) in stats.detector_runs.iter_mut().zip(plan) {
             if !run {
                 continue;
             }
+            *runs += 1;
             let reading = self.attempt(
                 &mut e,
                 &mut filled,
@@ -459,6 +489,7 @@ impl Demodulator {
         }
         if best.is_none() && self.thresholds.refit_model && viterbi_ok {
             if let Some(refit) = last.and_then(|(bytes, bits)| ChipModel::fit(&e[..bits], &bytes)) {
+                stats.refits += 1;
                 for detector in [viterbi as Detector, equalize] {
                     let reading = self.attempt(
                         &mut e,

@@ -22,6 +22,8 @@ pub struct Summary {
     pub cpu_seconds: f64,
     pub cpu_seconds_per_iq_second: f64,
     pub trailing_bytes_ignored: usize,
+    /// Where the demodulator's work went.
+    pub demod: dsp::demod::DemodStats,
 }
 pub fn decode(args: &DecodeArgs) -> Result<(), CliError> {
     let repair = if args.no_fix {
@@ -78,6 +80,7 @@ pub fn decode(args: &DecodeArgs) -> Result<(), CliError> {
     })?;
     out.flush()?;
     summary.samples = rx.samples();
+    summary.demod = rx.stats;
     summary.trailing_bytes_ignored = (total_read % args.format.bytes_per_sample() as u64) as usize;
     summary.iq_seconds = summary.samples as f64 / rate.hz() as f64;
     summary.distinct_addresses = seen.len();
@@ -163,6 +166,18 @@ fn print_summary(s: &Summary) {
     eprintln!(
         "cpu: {:.3} s, {:.4} s per IQ second",
         s.cpu_seconds, s.cpu_seconds_per_iq_second
+    );
+    let d = &s.demod;
+    eprintln!(
+        "demodulator: {} candidates, {} phases sliced, {} read, detectors {}/{}/{} \
+         (plain/feedback/Viterbi), {} re-fits",
+        d.candidates,
+        d.phases,
+        d.phases_read,
+        d.detector_runs[0],
+        d.detector_runs[1],
+        d.detector_runs[2],
+        d.refits
     );
     if s.trailing_bytes_ignored > 0 {
         eprintln!(
