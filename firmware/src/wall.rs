@@ -56,6 +56,13 @@ pub fn add_months(year: i32, month: u32, step: i32) -> Option<(i32, u32)> {
     Some((moved.year(), moved.month()))
 }
 
+/// Milliseconds since the epoch of `hour`:`minute` on the day `step` days from `day`'s.
+pub fn ms_of_day_step(day: Civil, step: i64, hour: u32, minute: u32) -> Option<u64> {
+    let date = chrono::NaiveDate::from_ymd_opt(day.year, day.month, day.day)?
+        .checked_add_signed(chrono::TimeDelta::try_days(step)?)?;
+    ms_of(date.year(), date.month(), date.day(), hour, minute)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -293,8 +293,8 @@ fn kind_of(product_id: u16, text: Option<&str>) -> &'static str {
     }
 }
 
-/// The latest end time of the shapes, in ms since the epoch (the year is the one that puts
-/// it nearest to `now_ms`); without one, `now_ms` + [`UNREFRESHED_MS`].
+/// The latest end time of the shapes, in ms since the epoch (see [`end_ms`] for the fields a
+/// record leaves out); without one, `now_ms` + [`UNREFRESHED_MS`].
 fn expiry(shapes: &[Shape], now_ms: u64) -> u64 {
     let ends = shapes
         .iter()
@@ -305,42 +305,43 @@ fn expiry(shapes: &[Shape], now_ms: u64) -> u64 {
 }
 
 /// A month/day/hour/minute as epoch milliseconds. Fields the record leaves out are filled
-/// with whichever neighbour of now's puts the time nearest to `now_ms`: the year always (an
-/// end in January seen in December), the month when only the day is given (the 1st seen on
-/// 30 November), the day when only the time is (00:45 seen at 21:45).
+/// from the neighbours of now's: the year always, the month when only the day is given, the
+/// day when only the time is. A report still being broadcast is in effect or yet to come, so
+/// the first of those times that is not more than a grace period in the past wins (an hour
+/// for a time alone, a day otherwise): 00:45 seen at 21:45 is tomorrow's, 10:00 seen at 21:45
+/// too, the 1st seen on 30 November is December's, an end in January seen in December is
+/// next year's.
 pub fn end_ms(t: RecordTime, now_ms: u64) -> Option<u64> {
     let now = wall::civil(now_ms);
     let (hour, minute) = (u32::from(t.hour), u32::from(t.minute));
-    let candidates: Vec<Option<u64>> = match (t.month, t.day) {
+    let (candidates, grace): (Vec<Option<u64>>, u64) = match (t.month, t.day) {
         (Some(month), day) => {
             let day = day.map_or(now.day, u32::from);
-            [now.year - 1, now.year, now.year + 1]
-                .into_iter()
-                .map(|year| wall::ms_of(year, u32::from(month), day, hour, minute))
-                .collect()
+            let years = [now.year - 1, now.year, now.year + 1];
+            let at = |year| wall::ms_of(year, u32::from(month), day, hour, minute);
+            (years.into_iter().map(at).collect(), DAY_MS)
         }
-        (None, Some(day)) => [-1, 0, 1]
-            .into_iter()
-            .map(|step| {
+        (None, Some(day)) => {
+            let at = |step| {
                 let (year, month) = wall::add_months(now.year, now.month, step)?;
                 wall::ms_of(year, month, u32::from(day), hour, minute)
-            })
-            .collect(),
+            };
+            ([-1, 0, 1].into_iter().map(at).collect(), DAY_MS)
+        }
         (None, None) => {
-            let today = wall::ms_of(now.year, now.month, now.day, hour, minute);
-            [-1i64, 0, 1]
-                .into_iter()
-                .map(|step| today?.checked_add_signed(step * DAY_MS))
-                .collect()
+            let days = [-1, 0, 1];
+            let at = |step| wall::ms_of_day_step(now, step, hour, minute);
+            (days.into_iter().map(at).collect(), HOUR_MS)
         }
     };
-    candidates
-        .into_iter()
-        .flatten()
-        .min_by_key(|ms| ms.abs_diff(now_ms))
+    let mut times: Vec<u64> = candidates.into_iter().flatten().collect();
+    times.sort_unstable();
+    let earliest_current = times.iter().copied().find(|&t| t + grace >= now_ms);
+    earliest_current.or(times.last().copied())
 }
 
-const DAY_MS: i64 = 86_400_000;
+const HOUR_MS: u64 = 3_600_000;
+const DAY_MS: u64 = 24 * HOUR_MS;
 
 /// The body of `airspace:snapshot` and `airspace-snapshot`.
 #[derive(Clone, Debug, Default, PartialEq, Serialize)]
@@ -534,7 +535,7 @@ mod tests {
     }
 
     #[test]
-    fn report_ends_without_month_or_day_land_nearest_now() {
+    fn report_ends_without_month_or_day_are_the_next_ones_to_come() {
         // 2026-11-30 21:45 UTC: a report in effect for three hours ends at 00:45 on the 1st.
         let now = wall::ms_of(2026, 11, 30, 21, 45).unwrap();
         let day_only = |day, hour, minute| RecordTime {
@@ -552,22 +553,37 @@ mod tests {
         let next = wall::ms_of(2026, 12, 1, 0, 45);
         assert_eq!(end_ms(day_only(1, 0, 45), now), next);
         assert_eq!(end_ms(time_only(0, 45), now), next);
-        assert_eq!(
-            end_ms(day_only(30, 20, 0), now),
-            wall::ms_of(2026, 11, 30, 20, 0)
-        );
+        // Later today, and a time already past today: tomorrow's.
         assert_eq!(
             end_ms(time_only(23, 0), now),
             wall::ms_of(2026, 11, 30, 23, 0)
         );
-        // The 31st is in neither November nor a month next to it that lacks one.
-        let dec = wall::ms_of(2026, 12, 30, 12, 0).unwrap();
         assert_eq!(
-            end_ms(day_only(31, 6, 0), dec),
-            wall::ms_of(2026, 12, 31, 6, 0)
+            end_ms(time_only(10, 0), now),
+            wall::ms_of(2026, 12, 1, 10, 0)
+        );
+        // Within the grace period: the end that has just passed (the report expires now).
+        assert_eq!(
+            end_ms(time_only(21, 0), now),
+            wall::ms_of(2026, 11, 30, 21, 0)
         );
         assert_eq!(
-            end_ms(day_only(1, 6, 0), dec),
+            end_ms(day_only(30, 6, 0), now),
+            wall::ms_of(2026, 11, 30, 6, 0)
+        );
+        // A day already past this month is next month's; the 31st is December's.
+        let jan20 = wall::ms_of(2027, 1, 20, 12, 0).unwrap();
+        assert_eq!(
+            end_ms(day_only(5, 6, 0), jan20),
+            wall::ms_of(2027, 2, 5, 6, 0)
+        );
+        assert_eq!(
+            end_ms(day_only(31, 6, 0), now),
+            wall::ms_of(2026, 12, 31, 6, 0)
+        );
+        let dec30 = wall::ms_of(2026, 12, 30, 12, 0).unwrap();
+        assert_eq!(
+            end_ms(day_only(1, 6, 0), dec30),
             wall::ms_of(2027, 1, 1, 6, 0)
         );
     }
