@@ -2,7 +2,8 @@
 """skyspy, readsb, dump1090-fa and dump1090-mutability side by side on the same generated
 1090 MHz recordings, in one run (the table in docs/performance.md).
 
-  apt-get install -y dump1090-mutability libzstd-dev zlib1g-dev time
+  apt-get install -y build-essential pkg-config git time dump1090-mutability \
+      libzstd-dev zlib1g-dev libncurses-dev
   git clone https://github.com/wiedehopf/readsb /tmp/peersrc/readsb
   git clone https://github.com/flightaware/dump1090 /tmp/peersrc/dump1090-fa
   scripts/peers/build-1090 readsb /tmp/peersrc/readsb /tmp/peers1090
@@ -31,7 +32,6 @@ Per decoder and set:
 import argparse
 import collections
 import json
-import os
 import shutil
 import subprocess
 import sys
@@ -39,7 +39,6 @@ import tempfile
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-RATE = 2_400_000
 SETS = {
     "light": dict(aircraft=60, snr="6:30", seconds=30, seed=11),
     "dense": dict(aircraft=400, snr="6:30", seconds=30, seed=12),
@@ -48,7 +47,7 @@ SETS = {
 ADDRESS_PARITY = {4, 5, 20, 21}
 
 
-def decoders(peers: Path, skyspy: Path):
+def decoders(peers: Path, skyspy: Path, only):
     found = {
         "skyspy": [str(skyspy), "decode", "-q"],
         "readsb": [str(peers / "readsb"), "--device-type", "ifile", "--iformat", "UC8",
@@ -56,6 +55,10 @@ def decoders(peers: Path, skyspy: Path):
         "dump1090-fa": [str(peers / "dump1090-fa"), "--iformat", "UC8", "--raw", "--ifile"],
         "dump1090-mutability": ["dump1090-mutability", "--iformat", "UC8", "--fix", "--raw", "--ifile"],
     }
+    if only:
+        found = {k: v for k, v in found.items() if k in only}
+    if not shutil.which("/usr/bin/time"):
+        sys.exit("compare-1090: needs GNU time at /usr/bin/time (apt-get install -y time)")
     for name, cmd in found.items():
         if not shutil.which(cmd[0]):
             sys.exit(f"compare-1090: {name} not found at {cmd[0]} (see this script's docstring)")
@@ -123,11 +126,11 @@ def crossing(bins, level, min_sent=30):
     """The SNR where the binned recovery curve first reaches `level` (linear between bin
     centres), or None."""
     curve = [(s + 0.5, h / n) for s, (h, n) in sorted(bins.items()) if n >= min_sent]
+    if curve and curve[0][1] >= level:
+        return curve[0][0]
     for (s0, f0), (s1, f1) in zip(curve, curve[1:]):
         if f0 < level <= f1:
             return s0 + (level - f0) / (f1 - f0) * (s1 - s0)
-    if curve and curve[0][1] >= level:
-        return curve[0][0]
     return None
 
 
@@ -146,9 +149,7 @@ def main():
     ap.add_argument("--curves", action="store_true", help="also print each set's recovery by SNR")
     args = ap.parse_args()
     args.work.mkdir(parents=True, exist_ok=True)
-    cmds = decoders(args.peers, args.skyspy)
-    if args.only:
-        cmds = {k: v for k, v in cmds.items() if k in args.only.split(",")}
+    cmds = decoders(args.peers, args.skyspy, args.only.split(",") if args.only else None)
 
     rows, curves = [], []
     for set_name in args.sets.split(","):
