@@ -154,7 +154,8 @@ pub struct DemodStats {
     pub phases: u64,
     /// Phases whose first eight bits showed a reply's contrast and a known DF.
     pub phases_read: u64,
-    /// Runs of each detector: plain, decision feedback, Viterbi.
+    /// Runs of each detector: plain, decision feedback, Viterbi (the runs after a re-fit
+    /// are not counted here, only the re-fit in `refits`).
     pub detector_runs: [u64; 3],
     /// Phases where the chip model was re-fitted and the detectors run again.
     pub refits: u64,
