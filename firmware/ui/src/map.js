@@ -3,7 +3,11 @@
 // aircraft drawn on one canvas (rotated symbol by category, coloured by altitude, label, short
 // trail; the selected aircraft's trail comes from `aircraft-track`). Between updates each
 // aircraft moves on by dead reckoning (ground speed along track, at most 5 s), so motion is
-// smooth at the browser's frame rate instead of jumping twice a second.
+// smooth at the browser's frame rate instead of jumping twice a second. The aircraft canvas is
+// redrawn when the picture, the view or the selection changed, or when dead reckoning has moved
+// the fastest drawn aircraft by a quarter of a pixel: zoomed in that is every frame, zoomed out
+// (where an airliner crosses a pixel in seconds) it is the picture's update rate, and the
+// browser's frames stay free for panning.
 import L from 'leaflet';
 import { feature, mesh } from 'topojson-client';
 import { symbolFor, altitudeColour } from './icons.js';
@@ -14,6 +18,8 @@ const NM = 1852;
 const MAX_EXTRAPOLATE_MS = 5000;
 const HIT_RADIUS_PX = 16;
 const LABEL_LIMIT = 250; // more aircraft than this in view: labels only for the selected one
+const MIN_STEP_PX = 0.25; // dead-reckoned motion smaller than this waits for a later frame
+const EMERGENCY_SQUAWKS = new Set(['7500', '7600', '7700']);
 
 export class SkyMap {
   constructor(element, store, { onSelect }) {
@@ -51,9 +57,16 @@ export class SkyMap {
     this.map.on('resize', () => this.resize());
     this.map.on('click', (e) => this.pick(e.containerPoint));
     this.frames = 0;
-    const loop = () => {
+    this.draws = 0;
+    this.dirty = true;
+    this.drawnAt = 0;
+    this.pxPerMs = 0; // the fastest drawn aircraft's dead-reckoned speed on screen
+    this.trailPx = new WeakMap(); // aircraft record → its trail projected at one zoom
+    store.onChange(() => this.invalidate());
+    this.map.on('move zoom viewreset resize', () => this.invalidate());
+    const loop = (now) => {
       this.frames += 1;
-      this.draw();
+      if (this.dirty || (now - this.drawnAt) * this.pxPerMs >= MIN_STEP_PX) this.draw();
       requestAnimationFrame(loop);
     };
     requestAnimationFrame(loop);
@@ -119,6 +132,12 @@ export class SkyMap {
   select(hex, trail) {
     this.selected = hex;
     this.selectedTrail = trail || [];
+    this.invalidate();
+  }
+
+  /// Asks for a redraw at the next frame.
+  invalidate() {
+    this.dirty = true;
   }
 
   /// Pans to the aircraft if it is outside the view.
@@ -135,49 +154,85 @@ export class SkyMap {
     this.canvas.style.width = `${size.x}px`;
     this.canvas.style.height = `${size.y}px`;
     this.dpr = dpr;
+    this.invalidate();
   }
 
-  /// Where an aircraft is drawn now: its last position moved on by ground speed along track.
-  drawPos(a, now) {
+  /// Where an aircraft is drawn now, in projected pixels at `zoom`: its last position moved on
+  /// by ground speed along track. Also returns its speed on screen (pixels per ms) while dead
+  /// reckoning moves it, 0 once it stops.
+  drawPos(a, now, zoom) {
     let { lat, lon } = a;
-    const dt = Math.min(now - a._posAt, MAX_EXTRAPOLATE_MS) / 1000;
+    let pxPerMs = 0;
+    const age = now - a._posAt;
+    const dt = Math.min(age, MAX_EXTRAPOLATE_MS) / 1000;
     if (dt > 0 && typeof a.gs === 'number' && typeof a.track === 'number' && a.alt_baro !== 'ground') {
       const d = (a.gs * dt) / 3600; // NM
       const t = (a.track * Math.PI) / 180;
       lat += (d * Math.cos(t)) / 60;
       lon += (d * Math.sin(t)) / (60 * Math.cos((lat * Math.PI) / 180));
+      if (age < MAX_EXTRAPOLATE_MS) {
+        // Web Mercator: 256·2^zoom pixels per 360°, a NM is an arc minute, scaled by 1/cos(lat).
+        const pxPerNm = (256 * 2 ** zoom) / (360 * 60) / Math.cos((lat * Math.PI) / 180);
+        pxPerMs = (a.gs / 3600000) * pxPerNm;
+      }
     }
-    return this.map.latLngToContainerPoint([lat, lon]);
+    return [this.map.project([lat, lon], zoom), pxPerMs];
+  }
+
+  /// The aircraft's trail in projected pixels at `zoom`, recomputed only when the trail or the
+  /// zoom changed.
+  trailAt(a, zoom) {
+    const trail = a._trail;
+    const last = trail[trail.length - 1];
+    let c = this.trailPx.get(a);
+    if (!c || c.zoom !== zoom || c.first !== trail[0] || c.last !== last || c.n !== trail.length) {
+      c = { zoom, first: trail[0], last, n: trail.length, pts: trail.map(([lat, lon]) => this.map.project([lat, lon], zoom)) };
+      this.trailPx.set(a, c);
+    }
+    return c.pts;
   }
 
   draw() {
     const { ctx, dpr } = this;
     const size = this.map.getSize();
+    const zoom = this.map.getZoom();
+    const origin = this.map.getPixelBounds().min; // projected pixel of the container's top left
     ctx.setTransform(dpr, 0, 0, dpr, 0, 0);
     ctx.clearRect(0, 0, size.x, size.y);
     const now = performance.now();
+    this.dirty = false;
+    this.drawnAt = now;
+    this.draws += 1;
+    let fastest = 0;
     const visible = [];
     for (const a of this.store.aircraft.values()) {
       if (!hasPos(a)) continue;
-      const p = this.drawPos(a, now);
+      const [q, pxPerMs] = this.drawPos(a, now, zoom);
+      const p = q.subtract(origin);
       if (p.x < -50 || p.y < -50 || p.x > size.x + 50 || p.y > size.y + 50) continue;
       visible.push([a, p]);
+      if (pxPerMs > fastest) fastest = pxPerMs;
     }
     this.visible = visible;
-    // Trails first, under every symbol.
-    ctx.lineWidth = 1.5;
-    ctx.globalAlpha = 0.6;
+    this.pxPerMs = fastest;
+    // Trails first, under every symbol: one path per colour.
+    const trails = new Map();
     for (const [a, p] of visible) {
       if (a._trail.length < 2) continue;
-      ctx.strokeStyle = altitudeColour(a.alt_baro);
-      ctx.beginPath();
-      a._trail.forEach(([lat, lon], i) => {
-        const q = this.map.latLngToContainerPoint([lat, lon]);
-        if (i === 0) ctx.moveTo(q.x, q.y);
-        else ctx.lineTo(q.x, q.y);
+      const colour = altitudeColour(a.alt_baro);
+      let path = trails.get(colour);
+      if (!path) trails.set(colour, (path = new Path2D()));
+      this.trailAt(a, zoom).forEach((q, i) => {
+        if (i === 0) path.moveTo(q.x - origin.x, q.y - origin.y);
+        else path.lineTo(q.x - origin.x, q.y - origin.y);
       });
-      ctx.lineTo(p.x, p.y);
-      ctx.stroke();
+      path.lineTo(p.x, p.y);
+    }
+    ctx.lineWidth = 1.5;
+    ctx.globalAlpha = 0.6;
+    for (const [colour, path] of trails) {
+      ctx.strokeStyle = colour;
+      ctx.stroke(path);
     }
     ctx.globalAlpha = 1;
     if (this.selected && this.selectedTrail.length > 1) {
@@ -185,39 +240,42 @@ export class SkyMap {
       ctx.strokeStyle = '#fff';
       ctx.beginPath();
       this.selectedTrail.forEach(([lat, lon], i) => {
-        const q = this.map.latLngToContainerPoint([lat, lon]);
-        if (i === 0) ctx.moveTo(q.x, q.y);
-        else ctx.lineTo(q.x, q.y);
+        const q = this.map.project([lat, lon], zoom);
+        if (i === 0) ctx.moveTo(q.x - origin.x, q.y - origin.y);
+        else ctx.lineTo(q.x - origin.x, q.y - origin.y);
       });
       ctx.stroke();
     }
-    const labels = visible.length <= LABEL_LIMIT;
-    ctx.font = '11px system-ui, sans-serif';
-    ctx.lineWidth = 1;
+    // Symbols: one transform each (device pixels · position · heading · scale · centre).
     for (const [a, p] of visible) {
       const sel = a.hex === this.selected;
-      const emergency = ['7500', '7600', '7700'].includes(a.squawk) || (a.emergency && a.emergency !== 'none');
-      ctx.save();
-      ctx.translate(p.x, p.y);
-      ctx.rotate(((a.track ?? a.true_heading ?? 0) * Math.PI) / 180);
-      const scale = sel ? 0.85 : 0.65;
-      ctx.scale(scale, scale);
-      ctx.translate(-16, -16);
+      const emergency = EMERGENCY_SQUAWKS.has(a.squawk) || (a.emergency && a.emergency !== 'none');
+      const heading = ((a.track ?? a.true_heading ?? 0) * Math.PI) / 180;
+      const s = sel ? 0.85 : 0.65;
+      const cos = Math.cos(heading) * s;
+      const sin = Math.sin(heading) * s;
+      ctx.setTransform(dpr * cos, dpr * sin, -dpr * sin, dpr * cos,
+        dpr * (p.x - 16 * cos + 16 * sin), dpr * (p.y - 16 * sin - 16 * cos));
       ctx.fillStyle = altitudeColour(a.alt_baro);
       ctx.strokeStyle = sel ? '#fff' : emergency ? '#f33' : '#000';
       ctx.lineWidth = sel || emergency ? 3 : 1.2;
       const sym = symbolFor(a.category);
       ctx.fill(sym);
       ctx.stroke(sym);
-      ctx.restore();
-      if (labels || sel) {
-        const text = callsign(a) || a.hex;
-        ctx.fillStyle = emergency ? '#ff8080' : '#e8eef3';
-        ctx.strokeStyle = '#0b1117';
-        ctx.lineWidth = 3;
-        ctx.strokeText(text, p.x + 12, p.y + 4);
-        ctx.fillText(text, p.x + 12, p.y + 4);
-      }
+    }
+    ctx.setTransform(dpr, 0, 0, dpr, 0, 0);
+    const labels = visible.length <= LABEL_LIMIT;
+    ctx.font = '11px system-ui, sans-serif';
+    ctx.strokeStyle = '#0b1117';
+    ctx.lineWidth = 3;
+    for (const [a, p] of visible) {
+      const sel = a.hex === this.selected;
+      if (!labels && !sel) continue;
+      const emergency = EMERGENCY_SQUAWKS.has(a.squawk) || (a.emergency && a.emergency !== 'none');
+      const text = callsign(a) || a.hex;
+      ctx.fillStyle = emergency ? '#ff8080' : '#e8eef3';
+      ctx.strokeText(text, p.x + 12, p.y + 4);
+      ctx.fillText(text, p.x + 12, p.y + 4);
     }
   }
 
