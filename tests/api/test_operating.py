@@ -8,6 +8,7 @@ import signal
 import socket
 import subprocess
 import time
+from pathlib import Path
 
 from conftest import BIN, ROOT, free_port
 
@@ -110,3 +111,32 @@ def test_install_script_puts_every_file_in_place(tmp_path):
     assert 'ATTRS{idVendor}=="0bda", ATTRS{idProduct}=="2838"' in rules
     bad = subprocess.run([str(ROOT / "scripts" / "install")], capture_output=True, text=True)
     assert bad.returncode == 64 and "--binary" in bad.stderr
+
+
+def test_the_bands_dsp_threads_run_above_the_api_and_core(daemon):
+    """Under a burst of API work the kernel gives a busy DSP thread the larger share: the
+    runtime's threads (core, API, feeds) run 5 nice steps lower than the bands' threads, which
+    keep the process's own priority."""
+    d = daemon("--simulate", "--aircraft", "5")
+
+    def threads():
+        out = {}
+        for task in (Path("/proc") / str(d.proc.pid) / "task").iterdir():
+            try:
+                comm = (task / "comm").read_text().strip()
+                stat = (task / "stat").read_text()
+            except OSError:
+                continue  # the thread ended meanwhile
+            nice = int(stat.rsplit(")", 1)[1].split()[16])
+            out.setdefault(comm, set()).add(nice)
+        return out
+
+    deadline = time.time() + 10
+    while time.time() < deadline and not any(c.startswith("skyspy-dsp-") for c in threads()):
+        time.sleep(0.1)
+    t = threads()
+    main = os.getpriority(os.PRIO_PROCESS, d.proc.pid)
+    dsp = {n for c, ns in t.items() if c.startswith("skyspy-dsp-") for n in ns}
+    runtime = {n for c, ns in t.items() if c.startswith("tokio-") for n in ns}
+    assert dsp == {main}, t
+    assert runtime == {min(main + 5, 19)}, t

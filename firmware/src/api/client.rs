@@ -9,7 +9,7 @@
 //! when it is full. A refused aircraft message leaves `seq` where it was and drops the
 //! baseline, so the next send is a fresh snapshot: a stalled client never accumulates stale
 //! positions, and its other topics keep their own state. Urgent events that do not fit wait
-//! in a small bounded retry queue.
+//! in a bounded backlog ([`URGENT_BACKLOG`]).
 
 use super::wire::{self, AircraftSnapshot, AircraftUpdate, Batch, BatchItem, DeltaJson};
 use super::Topic;
@@ -53,8 +53,13 @@ impl Outbox for SocketRef {
 pub const BATCH_MAX_EVENTS: usize = 50;
 /// ... and at most this many bytes of event data.
 pub const BATCH_MAX_BYTES: usize = 1 << 20;
-/// Urgent events kept for a client whose queue is full.
-const RETRY_MAX: usize = 256;
+/// Urgent events kept for a client whose queue is full. A rule that matches every aircraft
+/// raises one alert per aircraft when its cooldown ends, all at once (urgent events are never
+/// batched): about 300 in a busy sky, more than a queue of `client_queue` packets takes in one
+/// pass. The backlog holds three such bursts for a client that is reading, and drains at its
+/// pace; only a client stalled through more loses the oldest. An entry is a pointer to the
+/// encoded event, which all clients share: 32 bytes, so 32 kB for a full backlog.
+pub const URGENT_BACKLOG: usize = 1024;
 
 /// Inbound rate limit: a token bucket (protocol.md: 10/s, burst 30).
 #[derive(Debug)]
@@ -388,7 +393,7 @@ impl<O: Outbox> Client<O> {
             Sent::Full
         };
         if sent == Sent::Full {
-            if self.retry.len() == RETRY_MAX {
+            if self.retry.len() == URGENT_BACKLOG {
                 self.retry.pop_front();
                 if let Some(n) = self.drops_logged.allow() {
                     tracing::warn!(

@@ -7,7 +7,7 @@
 use serde::Serialize;
 use serde_json::value::RawValue;
 use serde_json::Value;
-use skyspy::api::client::{Client, Outbox, Queued, WorldCache};
+use skyspy::api::client::{Client, Outbox, Queued, WorldCache, URGENT_BACKLOG};
 use skyspy::api::fanout::PHASE_TOLERANCE;
 use skyspy::api::Topic;
 use skyspy::core::picture::{AircraftRecord, Publisher, World};
@@ -19,17 +19,25 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use tokio::time::Instant;
 
-/// Records what the client sends; refuses sends while `full`.
+/// Records what the client sends; refuses sends while `full`, or once `room` (when set: the
+/// free places in the socket's packet queue) is used up.
 #[derive(Clone, Default)]
 struct Recorder {
     sent: Arc<Mutex<Vec<(String, Value)>>>,
     full: Arc<AtomicBool>,
+    room: Arc<Mutex<Option<usize>>>,
 }
 
 impl Outbox for Recorder {
     fn emit<T: Serialize + ?Sized>(&self, event: &str, data: &T) -> Result<(), SendError> {
         if self.full.load(Ordering::Relaxed) {
             return Err(SendError::Socket(SocketError::InternalChannelFull));
+        }
+        if let Some(room) = self.room.lock().unwrap().as_mut() {
+            if *room == 0 {
+                return Err(SendError::Socket(SocketError::InternalChannelFull));
+            }
+            *room -= 1;
         }
         let v = serde_json::to_value(data).expect("payload is JSON");
         self.sent.lock().unwrap().push((event.to_string(), v));
@@ -202,6 +210,95 @@ fn urgent_events_waiting_for_room_hold_the_aircraft_stream_without_a_resync() {
     assert_eq!(after[0].0, "alert:triggered", "{after:?}");
     assert_eq!(after[1].0, "aircraft:update", "a delta, not a snapshot");
     assert_eq!(after[1].1["seq"].as_u64(), Some(last_seq + 1), "no gap");
+}
+
+/// A rule matching every aircraft fires for all of them at once when its cooldown ends: 300
+/// alerts in one pass, three such bursts here, into a socket queue of 64 packets that the
+/// connection writes out between ticks. Every alert arrives, in order, and the aircraft
+/// stream carries on with a delta (the soak saw clients drop half of one such burst).
+#[test]
+fn a_burst_of_alerts_larger_than_the_socket_queue_arrives_whole_and_in_order() {
+    let (rec, t0) = (Recorder::default(), Instant::now());
+    let mut c = client(&rec, t0);
+    c.join(Topic::Alerts);
+    let mut p = Publisher::new();
+    let w = stream(&mut c, &mut p, t0, 0, 1);
+    let last_seq = flat(rec.take()).last().unwrap().1["seq"].as_u64().unwrap();
+    let now = t0 + Duration::from_millis(1000);
+    *rec.room.lock().unwrap() = Some(64);
+    for i in 0..900 {
+        c.offer(
+            &event("alert:triggered", &format!("{{\"n\":{i}}}")),
+            true,
+            now,
+        );
+    }
+    let mut cache = WorldCache::default();
+    for tick in 1..=20 {
+        *rec.room.lock().unwrap() = Some(64); // the connection wrote its queue out
+        let now = now + Duration::from_millis(10 * tick);
+        c.tick(now, None, &w, &mut cache, PHASE_TOLERANCE);
+    }
+    *rec.room.lock().unwrap() = None;
+    stream(&mut c, &mut p, t0, 1200, 1);
+    let sent = flat(rec.take());
+    let alerts: Vec<u64> = sent
+        .iter()
+        .filter(|(e, _)| e == "alert:triggered")
+        .map(|(_, d)| d["n"].as_u64().unwrap())
+        .collect();
+    assert_eq!(
+        alerts,
+        (0..900).collect::<Vec<_>>(),
+        "every alert, in order"
+    );
+    let first_aircraft = sent
+        .iter()
+        .position(|(e, _)| e.starts_with("aircraft:"))
+        .unwrap();
+    assert!(
+        first_aircraft >= 900,
+        "the picture waited behind the alerts"
+    );
+    assert_eq!(
+        sent[first_aircraft].0, "aircraft:update",
+        "a delta, not a snapshot"
+    );
+    assert_eq!(sent[first_aircraft].1["seq"].as_u64(), Some(last_seq + 1));
+}
+
+/// A client that reads nothing keeps at most `URGENT_BACKLOG` urgent events; beyond that the
+/// oldest go, so a stalled client's memory is bounded.
+#[test]
+fn a_stalled_clients_urgent_backlog_is_bounded_and_keeps_the_newest() {
+    let (rec, t0) = (Recorder::default(), Instant::now());
+    let mut c = client(&rec, t0);
+    c.leave(Topic::Aircraft);
+    c.join(Topic::Alerts);
+    rec.full.store(true, Ordering::Relaxed);
+    let extra = 10;
+    for i in 0..URGENT_BACKLOG + extra {
+        c.offer(
+            &event("alert:triggered", &format!("{{\"n\":{i}}}")),
+            true,
+            t0,
+        );
+    }
+    rec.full.store(false, Ordering::Relaxed);
+    let w = Publisher::new().current().clone();
+    c.tick(
+        t0 + Duration::from_millis(10),
+        None,
+        &w,
+        &mut WorldCache::default(),
+        PHASE_TOLERANCE,
+    );
+    let got: Vec<u64> = flat(rec.take())
+        .iter()
+        .map(|(_, d)| d["n"].as_u64().unwrap())
+        .collect();
+    let kept: Vec<u64> = (extra as u64..(URGENT_BACKLOG + extra) as u64).collect();
+    assert_eq!(got, kept);
 }
 
 fn event(name: &'static str, body: &str) -> Queued {
