@@ -145,6 +145,7 @@ impl Spine {
                 world: outputs.world,
                 stats: outputs.stats,
                 acars: outputs.acars,
+                safety: outputs.safety,
                 core: cmd_tx.clone(),
                 rules: rule_cmds,
                 sources,
@@ -298,11 +299,17 @@ pub async fn run_with_sources(
     }
     let (router, io) = api::router(spine.hub.clone());
 
+    // The DSP threads take this thread's priority; then this thread (it runs the accept loop
+    // from here on) steps down to the runtime's (crate::priority).
+    let base = crate::priority::current();
     let stop_dsp = Arc::new(AtomicBool::new(false));
     let mut dsp = Vec::new();
     for (index, (source, status)) in sources.into_iter().enumerate() {
         tracing::info!(band = %status.band, "source: {}", status.description);
         dsp.push(source.spawn(index, status, spine.blocks.clone(), stop_dsp.clone())?);
+    }
+    if let Ok(base) = base {
+        crate::priority::lower_this_thread(base);
     }
     let addr = listener.local_addr()?;
     tracing::info!(%addr, bands = ?set.bands(), "SkySpy Edge serving the Realtime API");

@@ -17,6 +17,7 @@ pub mod feeds;
 pub mod fuzz;
 pub mod logging;
 mod net;
+pub mod priority;
 pub mod source;
 pub mod voice;
 pub mod wall;

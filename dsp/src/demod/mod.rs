@@ -152,6 +152,9 @@ pub struct DemodStats {
     pub candidates: u64,
     /// Phases sliced (up to three per candidate, those with a positive preamble score).
     pub phases: u64,
+    /// Phases not sliced because one of the two candidates before, which failed, had sliced
+    /// the same start already (neighbouring candidates' phases overlap by a sample or more).
+    pub phases_repeated: u64,
     /// Phases whose first eight bits showed a reply's contrast and a known DF.
     pub phases_read: u64,
     /// Runs of each detector: plain, decision feedback, Viterbi (the runs after a re-fit
@@ -161,6 +164,29 @@ pub struct DemodStats {
     pub refits: u64,
     /// Frames returned.
     pub frames: u64,
+}
+
+/// The reply starts the last two candidates sliced, in eighths of a sample from the block's
+/// start. A candidate's phases span two samples and the next candidate is one sample on, so
+/// neighbours share starts; slicing a start again would read the same chip energies and fail
+/// the same way (a candidate that found a frame moves the search past it, so only failed
+/// starts are remembered where they can recur).
+#[derive(Default)]
+struct TriedStarts {
+    starts: [Option<u64>; 2 * SLICED_PHASES],
+    next: usize,
+}
+
+impl TriedStarts {
+    /// Whether `start` was sliced before; remembers it if not.
+    fn seen(&mut self, start: u64) -> bool {
+        if self.starts.contains(&Some(start)) {
+            return true;
+        }
+        self.starts[self.next] = Some(start);
+        self.next = (self.next + 1) % self.starts.len();
+        false
+    }
 }
 
 /// A detector: chip energies and a chip model in, bits and reliabilities out.
@@ -294,13 +320,14 @@ impl Demodulator {
         out: &mut Vec<Frame>,
     ) -> usize {
         let mut n = 1;
+        let mut tried = TriedStarts::default();
         while n < limit {
             if !self.quick_test::<T>(&mag[n..n + QUICK_SPAN], floor) {
                 n += 1;
                 continue;
             }
             stats.candidates += 1;
-            match self.try_candidate(mag, n - 1, first_sample, filter, stats) {
+            match self.try_candidate(mag, n - 1, first_sample, filter, stats, &mut tried) {
                 Some(frame) => {
                     let dur_us = PREAMBLE_US + f64::from(frame.len_bits);
                     n += (dur_us * self.samples_per_us) as usize;
@@ -357,6 +384,7 @@ impl Demodulator {
         first_sample: u64,
         filter: &mut AddressFilter,
         stats: &mut DemodStats,
+        tried: &mut TriedStarts,
     ) -> Option<Frame> {
         let mut window = [0f32; TEMPLATE_LEN];
         for (w, &m) in window.iter_mut().zip(&mag[base..]) {
@@ -378,6 +406,10 @@ impl Demodulator {
         for &(score, phase) in &ranked {
             if score <= 0.0 {
                 break;
+            }
+            if tried.seen((base * PHASES_PER_SAMPLE + phase) as u64) {
+                stats.phases_repeated += 1;
+                continue;
             }
             stats.phases += 1;
             let Some((frame, rank)) = self.slice(mag, base, phase, first_sample, filter, stats)

@@ -82,13 +82,7 @@ fn deliver(hub: &Hub, e: CoreEvent) {
                 SafetyChange::Updated => "safety:event_updated",
                 SafetyChange::Resolved => "safety:event_resolved",
             };
-            // The topic's snapshot state first, so a client subscribing concurrently gets the
-            // event in its snapshot or as the event (possibly both), never neither.
-            if change == SafetyChange::Resolved {
-                lock(&hub.safety_active).remove(&event.id);
-            } else {
-                lock(&hub.safety_active).insert(event.id, data.clone());
-            }
+            // The topic's snapshot (the core's `safety` watch) already has this change.
             send(hub, Topic::Safety, name, data, true);
         }
         CoreEvent::Alert { alert, aircraft } => {

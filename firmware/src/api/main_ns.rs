@@ -8,7 +8,7 @@
 
 use super::client::{Client, Sent};
 use super::requests::{self, ApiError};
-use super::wire::Listing;
+use super::wire::{self, Listing};
 use super::{lock, Hub, Topic};
 use crate::wall::now_ms;
 use serde::Serialize;
@@ -394,7 +394,8 @@ pub fn send_snapshot(hub: &Hub, c: &mut Client, t: Topic) -> Sent {
         }
         Topic::Stats => c.send_stats_now(hub.stats_now().as_ref().map(|(v, d)| (*v, d))),
         Topic::Safety => {
-            let events: Vec<Arc<RawValue>> = lock(&hub.safety_active).values().cloned().collect();
+            let open = hub.links.safety.borrow().clone();
+            let events: Vec<Arc<RawValue>> = open.iter().map(|e| wire::raw(e).into()).collect();
             c.emit("safety:snapshot", &Listing("events", &events, timestamp))
         }
         Topic::Alerts => {

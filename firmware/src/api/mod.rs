@@ -44,7 +44,7 @@ use axum::routing::get;
 use client::{Client, WorldCache};
 use serde_json::value::RawValue;
 use socketioxide::socket::Sid;
-use std::collections::{BTreeMap, HashMap, VecDeque};
+use std::collections::{HashMap, VecDeque};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 use tokio::sync::{mpsc, watch};
@@ -147,6 +147,8 @@ pub struct Links {
     pub stats: watch::Receiver<Arc<StatsSnapshot>>,
     /// The recent ACARS messages, oldest first.
     pub acars: watch::Receiver<Arc<Vec<Arc<AcarsRecord>>>>,
+    /// The open safety events (the `safety` topic's snapshot).
+    pub safety: watch::Receiver<Arc<Vec<crate::core::safety::SafetyEvent>>>,
     pub core: mpsc::Sender<Cmd>,
     pub rules: mpsc::Sender<RuleCmd>,
     pub sources: SourceSet,
@@ -168,8 +170,6 @@ pub struct Hub {
     /// several times a tick without allocating.
     list: Mutex<Arc<Vec<Arc<Mutex<Client>>>>>,
     pub counters: ApiCounters,
-    /// Open safety events by id (the `safety` topic's snapshot).
-    pub safety_active: Mutex<BTreeMap<u64, Arc<RawValue>>>,
     pub recent_alerts: Mutex<VecDeque<Arc<RawValue>>>,
     /// The latest airspace picture (none until the first FIS-B product), and its encoding.
     pub airspace: Mutex<Option<(Arc<AirspaceSnapshot>, Arc<RawValue>)>>,
@@ -195,7 +195,6 @@ impl Hub {
             clients: Mutex::new(HashMap::new()),
             list: Mutex::new(Arc::new(Vec::new())),
             counters: ApiCounters::default(),
-            safety_active: Mutex::new(BTreeMap::new()),
             recent_alerts: Mutex::new(VecDeque::new()),
             airspace: Mutex::new(None),
             stats_tick: Mutex::new((0, None)),

@@ -145,9 +145,11 @@ pub fn main(args: &RunArgs) -> Result<(), CliError> {
         Ok(n) => tracing::debug!("open files limit {n}"),
         Err(e) => tracing::warn!("cannot raise the open files limit: {e}"),
     }
+    // The process's own priority, which the bands' DSP threads keep (crate::priority).
+    let base = crate::priority::current().unwrap_or(0);
     let rt = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
-        .on_thread_start(yield_to_the_bands)
+        .on_thread_start(move || crate::priority::lower_this_thread(base))
         .build()?;
     rt.block_on(async {
         let listener = TcpListener::bind(config.listen()).await.map_err(|e| {
@@ -160,26 +162,6 @@ pub fn main(args: &RunArgs) -> Result<(), CliError> {
             .await
             .map_err(CliError::from)
     })
-}
-
-/// How much lower than the bands' DSP threads the runtime's threads (the core, the API, the
-/// feeds) run, in nice steps: at 5 the kernel gives a busy DSP thread about three times the
-/// share of a busy runtime thread. A band that is starved loses samples that no one can send
-/// again; a client that waits a little under a burst (a thousand reconnects, an alert for
-/// every aircraft) loses nothing.
-pub const RUNTIME_NICE_STEPS: i32 = 5;
-
-/// Lowers the calling thread's priority by [`RUNTIME_NICE_STEPS`]. On Linux the nice value
-/// belongs to the thread (setpriority(2) with the thread's id), and lowering it needs no
-/// privilege.
-fn yield_to_the_bands() {
-    let tid = rustix::thread::gettid();
-    let lowered = rustix::process::getpriority_process(Some(tid)).and_then(|nice| {
-        rustix::process::setpriority_process(Some(tid), (nice + RUNTIME_NICE_STEPS).min(19))
-    });
-    if let Err(e) = lowered {
-        tracing::warn!("cannot lower the runtime thread's priority below the bands': {e}");
-    }
 }
 
 /// A panic is a bug. In a band's DSP thread it is caught there and the band restarts

@@ -51,7 +51,7 @@ use dsp::vhf::vdl2::{payload, Payload};
 use picture::Publisher;
 use safety::{Change, SafetyConfig, SafetyEngine, SafetyEvent};
 use stats::{process_usage, Stats, Summary};
-use std::collections::{HashSet, VecDeque};
+use std::collections::{BTreeMap, HashSet, VecDeque};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
@@ -142,6 +142,9 @@ pub struct CoreOutputs {
     /// The recent ACARS messages, oldest first (republished when one comes or goes).
     pub acars: watch::Receiver<Arc<Vec<Arc<AcarsRecord>>>>,
     pub events: mpsc::Receiver<CoreEvent>,
+    /// The open safety events (the `safety` topic's snapshot), republished before the events
+    /// that change them are sent: an event the queue had to drop still leaves this right.
+    pub safety: watch::Receiver<Arc<Vec<SafetyEvent>>>,
     /// Each block's traffic (sent only while someone subscribes).
     pub heard: broadcast::Sender<Arc<HeardBatch>>,
     /// The voice channels' transmissions, levels and live audio.
@@ -169,6 +172,9 @@ pub struct Core {
     /// When each source's last block arrived.
     last_block: Vec<Option<Instant>>,
     safety_history: VecDeque<SafetyEvent>,
+    /// The open safety events as sent, by id (bounded by the safety engine's open set).
+    safety_open: BTreeMap<u64, SafetyEvent>,
+    safety_tx: watch::Sender<Arc<Vec<SafetyEvent>>>,
     acknowledged: HashSet<u64>,
     changes: Vec<Change>,
     last_usage: Option<(Instant, f64)>,
@@ -208,6 +214,7 @@ impl Core {
         });
         let (stats_tx, stats) = watch::channel(first_stats);
         let (events_tx, events) = mpsc::channel(EVENT_QUEUE);
+        let (safety_tx, safety) = watch::channel(Arc::new(Vec::new()));
         let (acars_tx, acars) = watch::channel(Arc::new(Vec::new()));
         let (heard_tx, _) = broadcast::channel(HEARD_BACKLOG);
         let (voice_tx, voice) = mpsc::channel(VOICE_QUEUE);
@@ -235,6 +242,8 @@ impl Core {
             sources,
             settings,
             safety_history: VecDeque::new(),
+            safety_open: BTreeMap::new(),
+            safety_tx,
             acknowledged: HashSet::new(),
             changes: Vec::new(),
             last_usage: None,
@@ -255,6 +264,7 @@ impl Core {
             stats,
             acars,
             events,
+            safety,
             heard: heard_tx,
             voice,
             watch,
@@ -638,7 +648,11 @@ impl Core {
     }
 
     fn send_safety_changes(&mut self) {
+        if self.changes.is_empty() {
+            return;
+        }
         let wall_now = wall::now_ms();
+        let mut sends = Vec::with_capacity(self.changes.len());
         for c in std::mem::take(&mut self.changes) {
             let (change, mut e) = match c {
                 Change::Raised(e) => (SafetyChange::Raised, e),
@@ -660,7 +674,19 @@ impl Core {
                     self.safety_history.push_back(e.clone());
                 }
             }
-            self.send(CoreEvent::Safety { change, event: e });
+            if change == SafetyChange::Resolved {
+                self.safety_open.remove(&e.id);
+            } else {
+                self.safety_open.insert(e.id, e.clone());
+            }
+            sends.push(CoreEvent::Safety { change, event: e });
+        }
+        // The snapshot state first, so a client subscribing meanwhile gets each event in its
+        // snapshot or as the event (possibly both), never neither.
+        let open: Vec<SafetyEvent> = self.safety_open.values().cloned().collect();
+        self.safety_tx.send_replace(Arc::new(open));
+        for e in sends {
+            self.send(e);
         }
     }
 

@@ -182,3 +182,35 @@ async fn stats_are_published_on_their_timer_without_blocks() {
     );
     assert!(now.uptime_s >= 3);
 }
+
+/// The `safety` topic's snapshot comes from the core's own open set, not from the events it
+/// sends: with the event queue gone (a fan-out that fell behind drops them), an emergency still
+/// shows as open while it lasts and leaves the snapshot when it ends.
+#[tokio::test(start_paused = true)]
+async fn the_open_safety_events_stay_right_when_their_events_are_dropped() {
+    let mut r = start();
+    drop(std::mem::replace(&mut r.out.events, mpsc::channel(1).1));
+    let squawk = |code: u16, t: f64| {
+        let reply = dsp::gen::encode::identity_reply(0x4840d6, code);
+        let mut b = Block::new(Some(0), Timing::Live, t);
+        b.heard.push(heard(
+            &hex::encode(&reply.bytes[..reply.bits / 8]),
+            t - 0.01,
+        ));
+        b
+    };
+    let open = |r: &Running| -> Vec<String> {
+        r.out
+            .safety
+            .borrow()
+            .iter()
+            .map(|e| e.message.clone())
+            .collect()
+    };
+    r.blocks.send(squawk(7700, 5.0)).await.expect("core");
+    sleep(Duration::from_millis(10)).await;
+    assert_eq!(open(&r), ["squawk 7700"]);
+    r.blocks.send(squawk(1200, 6.0)).await.expect("core");
+    sleep(Duration::from_millis(10)).await;
+    assert!(open(&r).is_empty(), "resolved: {:?}", open(&r));
+}

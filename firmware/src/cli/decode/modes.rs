@@ -169,10 +169,11 @@ fn print_summary(s: &Summary) {
     );
     let d = &s.demod;
     eprintln!(
-        "demodulator: {} candidates, {} phases sliced, {} read, detectors {}/{}/{} \
-         (plain/feedback/Viterbi), {} re-fits",
+        "demodulator: {} candidates, {} phases sliced ({} repeats skipped), {} read, \
+         detectors {}/{}/{} (plain/feedback/Viterbi), {} re-fits",
         d.candidates,
         d.phases,
+        d.phases_repeated,
         d.phases_read,
         d.detector_runs[0],
         d.detector_runs[1],
