@@ -17,10 +17,23 @@
 //! Replays of several bands (`[source] also`) start together and share the timeline: each
 //! block moves it to the furthest stream time yet, and the clock hands over to wall rate when
 //! the last of them ends. A band that falls behind (a machine too slow for the speed) stamps
-//! its messages that far in the past, as they were.
+//! its messages that far in the past, as they were. While a replay plays the clock runs at
+//! most [`REPLAY_LEAD_S`] of stream time ahead of the furthest block: a replay (or a simulator
+//! at a speed) that the machine cannot carry sets the pace, instead of its aircraft ageing away
+//! behind a clock running at the nominal speed. When no replay block has come for
+//! [`REPLAY_STALL`] the clock runs on at the replay's speed, so a replay that died still ages
+//! the picture.
 
 use crate::source::{Block, Timing};
+use std::time::Duration;
 use tokio::time::Instant;
+
+/// How far ahead of the furthest replay block the clock may run (stream seconds). A block is
+/// 50 ms of samples, so a replay that keeps its speed never meets this bound.
+pub const REPLAY_LEAD_S: f64 = 1.0;
+
+/// No replay block for this long (wall time): the replay stalled, and the clock runs on.
+pub const REPLAY_STALL: Duration = Duration::from_secs(2);
 
 #[derive(Debug)]
 pub struct Clock {
@@ -49,11 +62,15 @@ impl Clock {
     }
 
     fn at(&self, instant: Instant) -> f64 {
-        self.anchor_s
-            + instant
-                .saturating_duration_since(self.anchor_at)
-                .as_secs_f64()
-                * self.rate
+        let since = instant.saturating_duration_since(self.anchor_at);
+        let free = self.anchor_s + since.as_secs_f64() * self.rate;
+        if !self.replaying() {
+            return free;
+        }
+        // The anchor is the furthest replay block: run ahead of it by at most the lead, and
+        // on from there once the replay has stalled.
+        let stalled = since.saturating_sub(REPLAY_STALL).as_secs_f64();
+        free.min(self.anchor_s + REPLAY_LEAD_S + stalled * self.rate)
     }
 
     /// Takes a block: advances the clock for a replay, and returns the offset that turns the
@@ -123,6 +140,26 @@ mod tests {
         assert_eq!(3.0 + offset, 10.0);
         tokio::time::advance(Duration::from_millis(2500)).await;
         assert_eq!(c.now(), 12.5);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_replay_the_machine_cannot_carry_sets_the_pace_and_a_stalled_one_still_ages() {
+        let mut c = Clock::new();
+        let speed = Timing::Replay { speed: 8.0 };
+        c.on_block(&block(speed, 10.0, false));
+        // A second later the replay has delivered only 2 s of stream (a quarter of its speed):
+        // the clock waits for it instead of running 8 s ahead.
+        tokio::time::advance(Duration::from_millis(1000)).await;
+        assert_eq!(c.now(), 10.0 + REPLAY_LEAD_S);
+        c.on_block(&block(speed, 12.0, false));
+        assert_eq!(c.now(), 12.0);
+        tokio::time::advance(Duration::from_millis(10)).await;
+        assert!((c.now() - 12.08).abs() < 1e-9, "at speed between blocks");
+        // No block at all: after the stall time the clock runs on at the replay's speed.
+        tokio::time::advance(REPLAY_STALL - Duration::from_millis(10)).await;
+        assert_eq!(c.now(), 12.0 + REPLAY_LEAD_S);
+        tokio::time::advance(Duration::from_secs(1)).await;
+        assert!((c.now() - (12.0 + REPLAY_LEAD_S + 8.0)).abs() < 1e-9);
     }
 
     #[tokio::test(start_paused = true)]
