@@ -115,6 +115,17 @@ def test_install_script_puts_every_file_in_place(tmp_path):
     assert bad.returncode == 64 and "--binary" in bad.stderr
 
 
+def save_a_rule(url):
+    """Creates one alert rule through the API; the daemon saves it to its rules file."""
+    sio, _ = connect(url)
+    try:
+        assert request(sio, "alert-rule-create", {
+            "name": "t", "conditions": {"logic": "AND", "groups": [{"logic": "AND", "conditions": [
+                {"type": "squawk", "operator": "eq", "value": "7700"}]}]}})["data"]["id"] >= 1
+    finally:
+        sio.disconnect()
+
+
 def test_the_bands_dsp_threads_run_above_the_api_and_core(daemon):
     """Under a burst of API work the kernel gives a busy DSP thread the larger share: every
     other thread (tokio's workers and blocking pool: the core, the API, the feeds; the main
@@ -123,13 +134,7 @@ def test_the_bands_dsp_threads_run_above_the_api_and_core(daemon):
     base = os.getpriority(os.PRIO_PROCESS, 0)
     d = daemon("--simulate", "--aircraft", "5")
     # A rule saved goes through tokio's blocking pool, whose threads start from a worker's.
-    sio, _ = connect(d.url)
-    try:
-        assert request(sio, "alert-rule-create", {
-            "name": "t", "conditions": {"logic": "AND", "groups": [{"logic": "AND", "conditions": [
-                {"type": "squawk", "operator": "eq", "value": "7700"}]}]}})["data"]["id"] >= 1
-    finally:
-        sio.disconnect()
+    save_a_rule(d.url)
 
     def threads():
         out = {}
@@ -187,13 +192,7 @@ def test_normal_operation_writes_nothing_to_the_card(tmp_path):
         print(f"bytes written in 30 s of normal operation: {after - before}")
         assert after - before == 0
         # The count sees this file system: a rule saved (fsynced) shows in it.
-        sio, _ = connect(f"http://127.0.0.1:{port}")
-        try:
-            assert request(sio, "alert-rule-create", {
-                "name": "t", "conditions": {"logic": "AND", "groups": [{"logic": "AND", "conditions": [
-                    {"type": "squawk", "operator": "eq", "value": "7700"}]}]}})["data"]["id"] >= 1
-        finally:
-            sio.disconnect()
+        save_a_rule(f"http://127.0.0.1:{port}")
         assert written() > after, "a saved rule is counted"
     finally:
         proc.send_signal(signal.SIGTERM)
