@@ -60,6 +60,8 @@ pub const BATCH_MAX_BYTES: usize = 1 << 20;
 /// pace; only a client stalled through more loses the oldest. An entry is a pointer to the
 /// encoded event, which all clients share: 32 bytes, so 32 kB for a full backlog.
 pub const URGENT_BACKLOG: usize = 1024;
+/// Backlog entries a client keeps memory for once a burst has drained (more is freed).
+const KEPT_AFTER_BURST: usize = 64;
 
 /// Inbound rate limit: a token bucket (protocol.md: 10/s, burst 30).
 #[derive(Debug)]
@@ -416,6 +418,17 @@ impl<O: Outbox> Client<O> {
             }
             self.retry.pop_front();
         }
+        if self.retry.capacity() > KEPT_AFTER_BURST {
+            // A burst is over: its backlog's memory goes back, or every client that once
+            // fell behind would hold a full backlog's worth for the rest of its connection.
+            self.retry = VecDeque::new();
+        }
+    }
+
+    /// Entries the client's event buffers (urgent backlog and batch queue) hold memory for:
+    /// what a burst left behind once it has gone out.
+    pub fn buffered_capacity(&self) -> usize {
+        self.retry.capacity() + self.pending.capacity()
     }
 
     fn queue(&mut self, q: Queued, now: Instant) {
@@ -463,8 +476,10 @@ impl<O: Outbox> Client<O> {
             }
             return sent;
         }
-        let mut out = vec![m.queued()];
-        out.append(&mut self.pending);
+        let pending = std::mem::take(&mut self.pending);
+        let mut out = Vec::with_capacity(1 + pending.len());
+        out.push(m.queued());
+        out.extend(pending);
         let window = self.take_window(now);
         let (sent, delivered) = self.send_batched(&out, window);
         // The aircraft message leads the first batch: only if that batch was refused did

@@ -265,6 +265,11 @@ fn a_burst_of_alerts_larger_than_the_socket_queue_arrives_whole_and_in_order() {
         "a delta, not a snapshot"
     );
     assert_eq!(sent[first_aircraft].1["seq"].as_u64(), Some(last_seq + 1));
+    assert!(
+        c.buffered_capacity() <= 128,
+        "the drained burst's memory went back: {} entries kept",
+        c.buffered_capacity()
+    );
 }
 
 /// A client that reads nothing keeps at most `URGENT_BACKLOG` urgent events; beyond that the
