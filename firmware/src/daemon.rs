@@ -328,13 +328,13 @@ pub async fn run_with_sources(
         config.api.max_connections_per_ip,
         spine.hub.counters.refused.clone(),
     );
-    let server = axum::serve(listener, router).with_graceful_shutdown(async move {
+    crate::net::serve_http(listener, router, async move {
         shutdown.await;
         tracing::info!("shutting down");
-        // Open WebSockets would hold the graceful shutdown forever: close them first.
+        // The WebSockets are the application's to close: close them first.
         io.close().await;
-    });
-    let served = server.await;
+    })
+    .await;
     let _ = sd_notify::notify(&[sd_notify::NotifyState::Stopping]);
     let _ = stop_tx.send(true);
     stop_dsp.store(true, Ordering::Relaxed);
@@ -349,7 +349,6 @@ pub async fn run_with_sources(
         }
     })
     .await;
-    served?;
     tracing::info!("stopped");
     Ok(())
 }

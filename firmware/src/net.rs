@@ -126,13 +126,18 @@ impl axum::serve::Listener for PerIpListener {
             };
             match self.slot(peer.ip()) {
                 Some(slot) => {
+                    // Small frames (a delta, a ping's answer) go at once, not after the
+                    // previous segment's ACK.
+                    if let Err(e) = stream.set_nodelay(true) {
+                        tracing::debug!(%peer, "TCP_NODELAY: {e}");
+                    }
                     return (
                         Counted {
                             stream,
                             _slot: slot,
                         },
                         peer,
-                    )
+                    );
                 }
                 None => {
                     self.refused.fetch_add(1, Ordering::Relaxed);
@@ -153,6 +158,75 @@ impl axum::serve::Listener for PerIpListener {
         self.inner.local_addr()
     }
 }
+
+/// How long a client has to send a request's head, and how long a kept-alive connection may
+/// sit idle between requests, before its connection is closed: a client that trickles a
+/// header a byte at a time, or opens connections and sends nothing, holds none of the API's
+/// connection slots for long. Generous for anything on a LAN; an Engine.IO long-poll waits
+/// after its head has arrived, so it is not cut short.
+pub const HEADER_READ_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// Serves `router` over HTTP/1.1 (with upgrades, for WebSocket) on the connections `listener`
+/// accepts, until `shutdown` completes; then the idle connections close, the ones in the
+/// middle of a request finish it, and this returns once they have. Upgraded connections are
+/// the application's to close (the Socket.IO layer closes its own before `shutdown` ends).
+pub async fn serve_http(
+    mut listener: PerIpListener,
+    router: axum::Router,
+    shutdown: impl Future<Output = ()>,
+) {
+    use axum::serve::Listener;
+    use hyper_util::rt::{TokioIo, TokioTimer};
+
+    // The connections watch `stop`; each holds a clone of `open` while it runs, so the end of
+    // them all is `open_tx.closed()`.
+    let (stop_tx, stop_rx) = tokio::sync::watch::channel(());
+    let (open_tx, open_rx) = tokio::sync::watch::channel(());
+    // Handlers built once (as axum::serve does per connection), not at every request.
+    let router = router.with_state(());
+    tokio::pin!(shutdown);
+    loop {
+        let (io, peer) = tokio::select! {
+            _ = &mut shutdown => break,
+            accepted = listener.accept() => accepted,
+        };
+        let service = hyper_util::service::TowerToHyperService::new(router.clone());
+        let (mut stop, open) = (stop_rx.clone(), open_rx.clone());
+        tokio::spawn(async move {
+            let mut http = hyper::server::conn::http1::Builder::new();
+            http.timer(TokioTimer::new())
+                .header_read_timeout(HEADER_READ_TIMEOUT);
+            let conn = http
+                .serve_connection(TokioIo::new(io), service)
+                .with_upgrades();
+            tokio::pin!(conn);
+            let ended = tokio::select! {
+                ended = conn.as_mut() => ended,
+                _ = stop.changed() => {
+                    conn.as_mut().graceful_shutdown();
+                    conn.await
+                }
+            };
+            if let Err(e) = ended {
+                tracing::debug!(%peer, "HTTP connection ended: {e}");
+            }
+            drop(open);
+        });
+    }
+    // New clients are refused while the rest drain, rather than left waiting.
+    drop(listener);
+    let _ = stop_tx.send(());
+    drop((stop_rx, open_rx));
+    if tokio::time::timeout(SHUTDOWN_DRAIN, open_tx.closed())
+        .await
+        .is_err()
+    {
+        tracing::warn!("HTTP requests still running after {SHUTDOWN_DRAIN:?}: left unfinished");
+    }
+}
+
+/// How long a shutdown waits for requests in flight (a body still arriving) to finish.
+const SHUTDOWN_DRAIN: Duration = Duration::from_secs(5);
 
 /// The key a connection is counted under: an IPv4 address (also when mapped into IPv6), or an
 /// IPv6 address's /64 (one host may use any address of its network's prefix).
@@ -267,6 +341,79 @@ mod tests {
             l.open.lock().expect("lock").is_empty(),
             "every slot given back"
         );
+    }
+
+    /// On paused time: a client that sends part of a request's head and then nothing is
+    /// closed after [`HEADER_READ_TIMEOUT`]; a whole request is answered at once, and its
+    /// kept-alive connection closes after the same idle time; shutdown ends the server.
+    #[tokio::test(start_paused = true)]
+    async fn a_request_head_that_never_ends_is_closed_and_a_whole_one_answered() {
+        use tokio::io::{AsyncReadExt, AsyncWriteExt};
+        use tokio::time::Instant;
+        let l = TcpListener::bind("127.0.0.1:0").await.expect("bind");
+        let addr = l.local_addr().expect("addr");
+        let l = PerIpListener::new(l, 8, Arc::default());
+        let router = axum::Router::new().route("/", axum::routing::get(|| async { "ok" }));
+        let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
+        let server = tokio::spawn(serve_http(l, router, async {
+            let _ = stop_rx.await;
+        }));
+
+        let t0 = Instant::now();
+        let mut slow = TcpStream::connect(addr).await.expect("connect");
+        slow.write_all(b"GET / HTTP/1.1\r\nHost: skyspy\r\n")
+            .await
+            .expect("write");
+        let mut rest = Vec::new();
+        // Closed (an error if it was reset); a timeout here is a connection held forever.
+        let _ = tokio::time::timeout(HEADER_READ_TIMEOUT * 3, slow.read_to_end(&mut rest)).await;
+        let held = t0.elapsed();
+        assert!(
+            (HEADER_READ_TIMEOUT..HEADER_READ_TIMEOUT * 2).contains(&held),
+            "an unfinished head held its connection for {held:?}"
+        );
+
+        // The exchange runs on a blocking thread: while it runs, paused time cannot jump to
+        // the header timer before the loopback bytes are seen (tokio's auto-advance rule).
+        let t1 = Instant::now();
+        let (whole, mut answer) = tokio::task::spawn_blocking(move || {
+            use std::io::{Read, Write};
+            let mut s = std::net::TcpStream::connect(addr).expect("connect");
+            s.set_read_timeout(Some(Duration::from_secs(5)))
+                .expect("timeout");
+            s.write_all(b"GET / HTTP/1.1\r\nHost: skyspy\r\n\r\n")
+                .expect("write");
+            let (mut answer, mut chunk) = (Vec::new(), [0u8; 1024]);
+            while !answer.ends_with(b"ok") {
+                let n = s.read(&mut chunk).expect("read");
+                assert!(n > 0, "closed before the answer: {answer:?}");
+                answer.extend_from_slice(&chunk[..n]);
+            }
+            s.set_nonblocking(true).expect("nonblocking");
+            (s, answer)
+        })
+        .await
+        .expect("client");
+        assert!(answer.starts_with(b"HTTP/1.1 200 OK"), "{answer:?}");
+        assert!(
+            t1.elapsed() < Duration::from_secs(1),
+            "answered after {:?}",
+            t1.elapsed()
+        );
+        let mut whole = TcpStream::from_std(whole).expect("tokio stream");
+        let t2 = Instant::now();
+        let _ = tokio::time::timeout(HEADER_READ_TIMEOUT * 3, whole.read_to_end(&mut answer)).await;
+        let idle = t2.elapsed();
+        assert!(
+            (HEADER_READ_TIMEOUT..HEADER_READ_TIMEOUT * 2).contains(&idle),
+            "an idle kept-alive connection stayed {idle:?}"
+        );
+
+        stop_tx.send(()).expect("server running");
+        tokio::time::timeout(Duration::from_secs(5), server)
+            .await
+            .expect("the server ends at shutdown")
+            .expect("no panic");
     }
 
     #[test]
