@@ -190,6 +190,7 @@ pub async fn serve_http(
             _ = &mut shutdown => break,
             accepted = listener.accept() => accepted,
         };
+        tracing::trace!(%peer, "API connection accepted");
         let service = hyper_util::service::TowerToHyperService::new(router.clone());
         let (mut stop, open) = (stop_rx.clone(), open_rx.clone());
         tokio::spawn(async move {

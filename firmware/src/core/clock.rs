@@ -41,6 +41,10 @@ pub struct Clock {
     anchor_s: f64,
     anchor_at: Instant,
     rate: f64,
+    /// The furthest stream time a replay block has reached, and when it came: the clock's
+    /// bound while a replay plays.
+    furthest_s: f64,
+    furthest_at: Instant,
     /// Each replay source seen (by its index in the source set) and whether it has ended.
     replays: Vec<(Option<usize>, bool)>,
 }
@@ -48,10 +52,13 @@ pub struct Clock {
 impl Clock {
     /// A clock at 0 s now, at wall rate.
     pub fn new() -> Self {
+        let now = Instant::now();
         Self {
             anchor_s: 0.0,
-            anchor_at: Instant::now(),
+            anchor_at: now,
             rate: 1.0,
+            furthest_s: 0.0,
+            furthest_at: now,
             replays: Vec::new(),
         }
     }
@@ -67,10 +74,15 @@ impl Clock {
         if !self.replaying() {
             return free;
         }
-        // The anchor is the furthest replay block: run ahead of it by at most the lead, and
-        // on from there once the replay has stalled.
-        let stalled = since.saturating_sub(REPLAY_STALL).as_secs_f64();
-        free.min(self.anchor_s + REPLAY_LEAD_S + stalled * self.rate)
+        // Run ahead of the furthest replay block by at most the lead, and on from there once
+        // the replay has stalled; never back from where the clock was last anchored (a
+        // replay that resumes behind the clock holds it still until the stream catches up).
+        let stalled = instant
+            .saturating_duration_since(self.furthest_at)
+            .saturating_sub(REPLAY_STALL)
+            .as_secs_f64();
+        let bound = self.furthest_s + REPLAY_LEAD_S + stalled * self.rate;
+        free.min(bound).max(self.anchor_s)
     }
 
     /// Takes a block: advances the clock for a replay, and returns the offset that turns the
@@ -89,6 +101,8 @@ impl Clock {
                 }
                 self.anchor_s = t;
                 self.anchor_at = now_instant;
+                self.furthest_s = self.furthest_s.max(block.stream_s);
+                self.furthest_at = now_instant;
                 self.rate = if self.replaying() { speed } else { 1.0 };
                 0.0
             }
@@ -160,6 +174,28 @@ mod tests {
         assert_eq!(c.now(), 12.0 + REPLAY_LEAD_S);
         tokio::time::advance(Duration::from_secs(1)).await;
         assert!((c.now() - (12.0 + REPLAY_LEAD_S + 8.0)).abs() < 1e-9);
+    }
+
+    /// The case a single late block does not show: blocks keep coming, each a little later
+    /// than the speed says (a simulator at 8x that the machine runs at 2x). The clock must
+    /// stay with the stream, not creep ahead by what the speed adds between blocks.
+    #[tokio::test(start_paused = true)]
+    async fn a_replay_that_keeps_coming_slower_than_its_speed_keeps_the_clock_with_it() {
+        let mut c = Clock::new();
+        let speed = Timing::Replay { speed: 8.0 };
+        let mut stream = 0.0;
+        for _ in 0..400 {
+            stream += 0.05;
+            c.on_block(&block(speed, stream, false));
+            tokio::time::advance(Duration::from_millis(25)).await;
+            let ahead = c.now() - stream;
+            assert!(
+                (0.0..=REPLAY_LEAD_S + 1e-9).contains(&ahead),
+                "the clock ran {ahead:.2} s ahead of the stream at {stream:.2} s"
+            );
+        }
+        // 20 s of stream in 10 s of wall time: the picture's clock went with the stream.
+        assert!((c.now() - 20.0).abs() <= REPLAY_LEAD_S + 1e-9);
     }
 
     #[tokio::test(start_paused = true)]

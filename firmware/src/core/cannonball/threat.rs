@@ -141,6 +141,9 @@ fn threat<'a>(a: &'a Watched, me: &Observer) -> Option<Threat<'a>> {
     if distance_nm.is_nan() || distance_nm > me.radius_nm {
         return None;
     }
+    // To the 0.01 nm clients are shown, before the levels are drawn from it: a threat at
+    // 2.004 nm reads "2.00 nm" and is critical, as the levels say for 2 nm and nearer.
+    let distance_nm = (distance_nm * 100.0).round() / 100.0;
     let i = &a.interest;
     let le = i.law_enforcement.as_ref();
     let pattern = a.pattern.as_ref();
