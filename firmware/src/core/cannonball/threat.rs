@@ -525,6 +525,26 @@ mod tests {
         assert!(!closing(15.0, 200.0), "too far");
     }
 
+    /// The level is drawn from the distance as shown (0.01 nm): across the 2 nm boundary in
+    /// steps finer than the rounding, a threat is critical exactly when it reads 2.00 nm or less.
+    #[test]
+    fn the_level_follows_the_distance_as_shown() {
+        let mut shown_at_two = 0;
+        for step in 0..400 {
+            let nm = 1.98 + step as f64 * 1e-4;
+            let list = WatchList {
+                timestamp_ms: 0,
+                aircraft: vec![watched(1, at(0.0, nm), police())],
+            };
+            let t = &threats(&list, &me(None))[0];
+            assert_eq!(t.distance_nm, (t.distance_nm * 100.0).round() / 100.0);
+            let critical = t.distance_nm <= 2.0;
+            assert_eq!(t.level == Level::Critical, critical, "{} nm", t.distance_nm);
+            shown_at_two += usize::from(t.distance_nm == 2.0);
+        }
+        assert!(shown_at_two > 0, "the sweep crossed 2.00 nm");
+    }
+
     #[test]
     fn the_rose_has_sixteen_points() {
         assert_eq!(rose16(0.0), "N");
