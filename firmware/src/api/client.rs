@@ -10,6 +10,12 @@
 //! baseline, so the next send is a fresh snapshot: a stalled client never accumulates stale
 //! positions, and its other topics keep their own state. Urgent events that do not fit wait
 //! in a bounded backlog ([`URGENT_BACKLOG`]).
+//!
+//! The same queue carries the transport's heartbeat: socketioxide closes a connection whose
+//! queue is full when a ping is due. Urgent events come in bursts (a rule matching every
+//! aircraft fires for all of them at once), so they are paced: at most half the queue at once,
+//! then a queue's worth every [`URGENT_REFILL`]. A client that reads keeps room for the ping
+//! through any burst; only one that falls behind that pace fills its queue.
 
 use super::wire::{self, AircraftSnapshot, AircraftUpdate, Batch, BatchItem, DeltaJson};
 use super::Topic;
@@ -62,6 +68,10 @@ pub const BATCH_MAX_BYTES: usize = 1 << 20;
 pub const URGENT_BACKLOG: usize = 1024;
 /// Backlog entries a client keeps memory for once a burst has drained (more is freed).
 const KEPT_AFTER_BURST: usize = 64;
+/// Urgent events go out at most a socket queue's worth per this period (after a first half
+/// queue at once): 256 a second with the default queue of 64, so a burst of 300 alerts takes
+/// about a second to deliver while a client reading at that pace never has a full queue.
+pub const URGENT_REFILL: Duration = Duration::from_millis(250);
 
 /// Inbound rate limit: a token bucket (protocol.md: 10/s, burst 30).
 #[derive(Debug)]
@@ -181,18 +191,23 @@ pub struct Client<O: Outbox = SocketRef> {
     pub last_limited_notice: Option<Instant>,
     /// Sends refused because the client's queue was full.
     pub refused: u64,
+    /// Paces urgent sends so a burst leaves room in the queue (see the module notes).
+    urgent_pace: TokenBucket,
     created: Instant,
 }
 
 impl<O: Outbox> Client<O> {
+    /// A client whose socket queues at most `queue` packets (`api.client_queue`).
     pub fn new(
         socket: O,
         authorized: bool,
         aircraft_hz: f64,
         stats_hz: f64,
         batch_window: Duration,
+        queue: usize,
         now: Instant,
     ) -> Self {
+        let queue = queue.max(2) as f64;
         let aircraft_period = Duration::from_secs_f64(1.0 / aircraft_hz);
         let stats_period = Duration::from_secs_f64(1.0 / stats_hz);
         Self {
@@ -217,6 +232,11 @@ impl<O: Outbox> Client<O> {
             bucket: TokenBucket::new(10.0, 30.0, now),
             last_limited_notice: None,
             refused: 0,
+            urgent_pace: TokenBucket::new(
+                queue / URGENT_REFILL.as_secs_f64(),
+                (queue / 2.0).floor(),
+                now,
+            ),
             created: now,
         }
     }
@@ -388,8 +408,8 @@ impl<O: Outbox> Client<O> {
             self.queue(q.clone(), now);
             return Sent::Ok;
         }
-        self.flush_retry();
-        let sent = if self.retry.is_empty() {
+        self.flush_retry(now);
+        let sent = if self.retry.is_empty() && self.urgent_pace.take(now) {
             self.emit(q.event, &*q.data)
         } else {
             Sent::Full
@@ -410,10 +430,10 @@ impl<O: Outbox> Client<O> {
         sent
     }
 
-    fn flush_retry(&mut self) {
+    fn flush_retry(&mut self, now: Instant) {
         while let Some(q) = self.retry.front() {
             let (event, data) = (q.event, q.data.clone());
-            if self.emit(event, &*data) != Sent::Ok {
+            if !self.urgent_pace.take(now) || self.emit(event, &*data) != Sent::Ok {
                 return;
             }
             self.retry.pop_front();
@@ -455,10 +475,10 @@ impl<O: Outbox> Client<O> {
 
     /// Sends the aircraft message (with anything queued) if the client is behind.
     fn send_aircraft_due(&mut self, now: Instant, w: &World, cache: &mut WorldCache) -> Sent {
-        self.flush_retry();
+        self.flush_retry(now);
         if !self.retry.is_empty() {
-            // Urgent events are still waiting for room in the queue (a burst of alerts): the
-            // picture waits with them, keeping its baseline, and its next delta covers this
+            // Urgent events are still waiting for room in the queue or for their pace (a
+            // burst of alerts): the picture waits with them, keeping its baseline, and its next delta covers this
             // one. Sent now it would be refused, and a refusal costs a snapshot.
             return Sent::Full;
         }
@@ -521,7 +541,7 @@ impl<O: Outbox> Client<O> {
                 self.queue(q, now);
             }
         }
-        self.flush_retry();
+        self.flush_retry(now);
         let waited = self
             .pending_since
             .is_some_and(|t| now.saturating_duration_since(t) >= self.batch_window);

@@ -65,6 +65,7 @@ async fn accept(
         s.aircraft_hz,
         s.stats_hz,
         s.batch_window,
+        s.client_queue,
         Instant::now(),
     );
     client.join(Topic::Aircraft);
